@@ -6,70 +6,27 @@
 package testframes
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"lightbox/backend/codec"
+	"lightbox/backend/internal/testcorpus"
 )
 
 // Row is one line of the corpus manifest.tsv.
-type Row map[string]string
+type Row = testcorpus.Row
 
 // Dir returns the corpus directory or fails the test.
-func Dir(t testing.TB) string {
-	t.Helper()
-	d := os.Getenv("LIGHTBOX_CORPUS")
-	if d == "" {
-		home, _ := os.UserHomeDir()
-		d = filepath.Join(home, ".cache", "lightbox", "corpus")
-	}
-	if _, err := os.Stat(filepath.Join(d, "manifest.tsv")); err != nil {
-		t.Fatalf("corpus missing: run make corpus (%v)", err)
-	}
-	return d
-}
+func Dir(t testing.TB) string { return testcorpus.Dir(t) }
 
 // Manifest reads manifest.tsv of the corpus.
-func Manifest(t testing.TB) []Row {
-	t.Helper()
-	dir := Dir(t)
-	f, err := os.Open(filepath.Join(dir, "manifest.tsv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	var cols []string
-	var rows []Row
-	for sc.Scan() {
-		fields := strings.Split(sc.Text(), "\t")
-		if cols == nil {
-			cols = fields
-			continue
-		}
-		r := Row{}
-		for i, c := range cols {
-			if i < len(fields) {
-				r[c] = fields[i]
-			}
-		}
-		r["abspath"] = filepath.Join(dir, r["path"])
-		rows = append(rows, r)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return rows
-}
+func Manifest(t testing.TB) []Row { return testcorpus.Manifest(t) }
 
 // Params builds codec.Params from a manifest row.
 func Params(r Row) codec.Params {
