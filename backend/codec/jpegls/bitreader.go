@@ -1,0 +1,128 @@
+package jpegls
+
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
+// bitReader reads the entropy-coded segment of a scan (or of one restart
+// interval), most significant bit first, removing the stuffed 0 bit that
+// follows every 0xFF byte (T.87 A.1). src ends where the next marker starts,
+// so every 0xFF inside it is followed by a byte below 0x80.
+//
+// Past the end it supplies zero bits and counts them in pad; the caller
+// checks overrun() after each line, so the hot loops carry no error paths.
+type bitReader struct {
+	src    []byte
+	pos    int
+	acc    uint64 // valid bits left-aligned
+	n      uint   // number of valid bits in acc
+	pad    int    // zero bits supplied beyond the end of src
+	prevFF bool   // the last byte taken was 0xFF
+	bad    bool   // an impossible code was met (sticky)
+}
+
+func (r *bitReader) reset(src []byte) {
+	*r = bitReader{src: src}
+}
+
+// overrun reports whether bits beyond the end of the segment were consumed
+// or an invalid code was seen.
+func (r *bitReader) overrun() bool {
+	return r.bad || r.pad > int(r.n)
+}
+
+const (
+	lsb01 = 0x0101010101010101
+	msb80 = 0x8080808080808080
+)
+
+// fill tops the cache up to more than 56 bits.
+func (r *bitReader) fill() {
+	if !r.prevFF && r.pos+8 <= len(r.src) {
+		v := binary.BigEndian.Uint64(r.src[r.pos:])
+		x := ^v
+		if (x-lsb01)&^x&msb80 == 0 { // no 0xFF byte in v
+			m := (64 - r.n) >> 3
+			s := 64 - r.n - 8*m
+			r.acc |= (v >> r.n) >> s << s
+			r.n += 8 * m
+			r.pos += int(m)
+			return
+		}
+	}
+	for r.n <= 56 {
+		if r.pos >= len(r.src) {
+			r.pad += int(64 - r.n)
+			r.n = 64
+			return
+		}
+		b := r.src[r.pos]
+		r.pos++
+		if r.prevFF {
+			r.acc |= uint64(b&0x7f) << (57 - r.n)
+			r.n += 7
+		} else {
+			r.acc |= uint64(b) << (56 - r.n)
+			r.n += 8
+		}
+		r.prevFF = b == 0xFF
+	}
+}
+
+// bits reads k bits, 0 <= k <= 32.
+func (r *bitReader) bits(k uint) int {
+	if r.n < k {
+		r.fill()
+	}
+	v := r.acc >> (64 - k)
+	if k == 0 {
+		v = 0
+	}
+	r.acc <<= k
+	r.n -= k
+	return int(v)
+}
+
+func (r *bitReader) bit() int {
+	if r.n == 0 {
+		r.fill()
+	}
+	v := r.acc >> 63
+	r.acc <<= 1
+	r.n--
+	return int(v)
+}
+
+// golomb reads a length-limited Golomb code (T.87 A.5.3): a unary prefix of
+// z zeros ended by a 1, then k bits when z < limitq, or qbpp bits holding
+// value-1 when z == limitq (limitq = LIMIT-qbpp-1).
+func (r *bitReader) golomb(k uint, limitq int, qbpp uint) int {
+	if r.n < 40 {
+		r.fill()
+	}
+	z := bits.LeadingZeros64(r.acc)
+	if z < limitq && uint(z)+1+k <= r.n {
+		r.acc <<= uint(z) + 1
+		r.n -= uint(z) + 1
+		v := r.acc >> (64 - k)
+		if k == 0 {
+			v = 0
+		}
+		r.acc <<= k
+		r.n -= k
+		return z<<k | int(v)
+	}
+	z = 0
+	for r.bit() == 0 {
+		z++
+		if z > limitq {
+			r.bad = true
+			return 0
+		}
+	}
+	if z < limitq {
+		return z<<k | r.bits(k)
+	}
+	return r.bits(qbpp) + 1
+}
