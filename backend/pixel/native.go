@@ -1,0 +1,218 @@
+package pixel
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+)
+
+// storedFrameBits is the size of one native frame as stored, in bits.
+func (in Info) storedFrameBits() int64 {
+	px := int64(in.Rows) * int64(in.Columns)
+	if in.BitsAllocated == 1 {
+		return px
+	}
+	if in.Photometric == "YBR_FULL_422" {
+		return px * 2 * int64(in.BitsAllocated) // Y Y Cb Cr per pair of pixels
+	}
+	return px * int64(in.SamplesPerPixel) * int64(in.BitsAllocated)
+}
+
+func (img *Image) checkNative() error {
+	in := img.Info
+	switch in.Photometric {
+	case "YBR_PARTIAL_422", "YBR_PARTIAL_420", "YBR_ICT", "YBR_RCT":
+		return fmt.Errorf("%w: native pixel data in %s", ErrUnsupported, in.Photometric)
+	}
+	px := img.pixels
+	if px.Length == 0 {
+		return invalid("empty pixel data")
+	}
+	need := (int64(in.Frames)*in.storedFrameBits() + 7) / 8
+	if int64(px.Length) < need {
+		return invalid("pixel data has %d bytes, %d frames of %dx%dx%d at %d bits need %d",
+			px.Length, in.Frames, in.Columns, in.Rows, in.SamplesPerPixel, in.BitsAllocated, need)
+	}
+	if px.Value == nil && img.File.Source == nil {
+		return invalid("no source for the pixel data")
+	}
+	return nil
+}
+
+// nativeFrame reads frame n of native pixel data into dst.
+func (img *Image) nativeFrame(n int, dst []byte) error {
+	in := &img.Info
+	px := img.pixels
+	bits := in.storedFrameBits()
+	startBit := int64(n) * bits
+	start, end := startBit/8, (startBit+bits+7)/8
+	swap := 0
+	if img.File.DataSet.BigEndian {
+		switch {
+		case in.BitsAllocated > 8:
+			swap = in.BitsAllocated / 8
+		case px.VR == "OW":
+			swap = 2 // bytes packed in 16-bit words
+		}
+	}
+	first := start
+	if swap == 2 && in.BitsAllocated <= 8 { // swap whole words: align the range
+		start &^= 1
+		if end%2 == 1 && end < int64(px.Length) {
+			end++
+		}
+	}
+	src := make([]byte, end-start)
+	if px.Value != nil {
+		copy(src, px.Value[start:end])
+	} else if err := readAt(img.File.Source, src, px.Offset+start); err != nil {
+		return err
+	}
+	if swap > 1 {
+		swapBytes(src, swap)
+	}
+	body := src[first-start:]
+	switch {
+	case in.BitsAllocated == 1:
+		unpackBits(src, int(startBit-start*8), dst)
+	case in.Photometric == "YBR_FULL_422":
+		expand422(body, dst, in.BytesPerSample())
+	case in.SamplesPerPixel == 3 && in.PlanarConfiguration == 1:
+		interleave(body, dst, in.BytesPerSample())
+	default:
+		copy(dst, body)
+	}
+	if in.BitsAllocated > 1 {
+		normalize(dst, in, in.HighBit+1-in.BitsStored)
+	}
+	if in.Photometric == "YBR_FULL" || in.Photometric == "YBR_FULL_422" {
+		ybrToRGB(dst, in)
+	}
+	return nil
+}
+
+func swapBytes(b []byte, w int) {
+	switch w {
+	case 2:
+		for i := 0; i+1 < len(b); i += 2 {
+			b[i], b[i+1] = b[i+1], b[i]
+		}
+	case 4:
+		for i := 0; i+3 < len(b); i += 4 {
+			b[i], b[i+1], b[i+2], b[i+3] = b[i+3], b[i+2], b[i+1], b[i]
+		}
+	}
+}
+
+// unpackBits unpacks 1-bit pixels (least significant bit first) starting at
+// bit offset off of src into one byte (0 or 1) per pixel.
+func unpackBits(src []byte, off int, dst []byte) {
+	for i := range dst {
+		b := off + i
+		dst[i] = (src[b>>3] >> (b & 7)) & 1
+	}
+}
+
+// interleave turns R plane, G plane, B plane into R,G,B pixels.
+func interleave(src, dst []byte, bps int) {
+	plane := len(dst) / 3
+	np := plane / bps
+	for p := 0; p < np; p++ {
+		for s := 0; s < 3; s++ {
+			copy(dst[(p*3+s)*bps:(p*3+s+1)*bps], src[s*plane+p*bps:s*plane+(p+1)*bps])
+		}
+	}
+}
+
+// expand422 turns Y0 Y1 Cb Cr groups into Y Cb Cr per pixel.
+func expand422(src, dst []byte, bps int) {
+	groups := len(dst) / (6 * bps)
+	for g := 0; g < groups; g++ {
+		s := src[g*4*bps:]
+		d := dst[g*6*bps:]
+		y0, y1, cb, cr := s[:bps], s[bps:2*bps], s[2*bps:3*bps], s[3*bps:4*bps]
+		copy(d[0:], y0)
+		copy(d[bps:], cb)
+		copy(d[2*bps:], cr)
+		copy(d[3*bps:], y1)
+		copy(d[4*bps:], cb)
+		copy(d[5*bps:], cr)
+	}
+}
+
+// normalize shifts the stored bits down by shift (HighBit+1-BitsStored),
+// masks them to BitsStored and sign-extends them when the image is signed.
+func normalize(b []byte, in *Info, shift int) {
+	bs := in.BitsStored
+	w := in.BytesPerSample()
+	if bs == w*8 && shift == 0 {
+		return
+	}
+	mask := uint32(1)<<bs - 1
+	if bs == 32 {
+		mask = math.MaxUint32
+	}
+	signBit := uint32(1) << (bs - 1)
+	signed := in.Signed()
+	fix := func(v uint32) uint32 {
+		v = (v >> shift) & mask
+		if signed && v&signBit != 0 {
+			v |= ^mask
+		}
+		return v
+	}
+	switch w {
+	case 1:
+		for i := range b {
+			b[i] = byte(fix(uint32(b[i])))
+		}
+	case 2:
+		for i := 0; i+1 < len(b); i += 2 {
+			binary.LittleEndian.PutUint16(b[i:], uint16(fix(uint32(binary.LittleEndian.Uint16(b[i:])))))
+		}
+	case 4:
+		for i := 0; i+3 < len(b); i += 4 {
+			binary.LittleEndian.PutUint32(b[i:], fix(binary.LittleEndian.Uint32(b[i:])))
+		}
+	}
+}
+
+// ybrToRGB converts full-range Y,Cb,Cr samples to R,G,B in place
+// (ITU-R BT.601 full range, as PS3.3 C.7.6.3.1.2 defines YBR_FULL), rounding
+// half to even and clamping to the BitsStored range.
+func ybrToRGB(b []byte, in *Info) {
+	w := in.BytesPerSample()
+	maxv := float64(uint64(1)<<in.BitsStored - 1)
+	half := float64(uint64(1) << (in.BitsStored - 1))
+	get := func(i int) float64 {
+		switch w {
+		case 1:
+			return float64(b[i])
+		case 2:
+			return float64(binary.LittleEndian.Uint16(b[i:]))
+		}
+		return float64(binary.LittleEndian.Uint32(b[i:]))
+	}
+	put := func(i int, v float64) {
+		v = math.RoundToEven(v)
+		if v < 0 {
+			v = 0
+		} else if v > maxv {
+			v = maxv
+		}
+		switch w {
+		case 1:
+			b[i] = byte(v)
+		case 2:
+			binary.LittleEndian.PutUint16(b[i:], uint16(v))
+		default:
+			binary.LittleEndian.PutUint32(b[i:], uint32(v))
+		}
+	}
+	for i := 0; i+3*w <= len(b); i += 3 * w {
+		y, cb, cr := get(i), get(i+w)-half, get(i+2*w)-half
+		put(i, y+1.402*cr)
+		put(i+w, y-0.344136*cb-0.714136*cr)
+		put(i+2*w, y+1.772*cb)
+	}
+}
