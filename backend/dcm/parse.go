@@ -67,7 +67,7 @@ type Options struct {
 	// StopBeforePixels stops at the top-level Pixel Data element (it is
 	// still recorded, with its offset, when it has a defined length).
 	StopBeforePixels bool
-	// MaxDepth bounds sequence nesting. 0 means 64.
+	// MaxDepth bounds sequence nesting. 0 means 512.
 	MaxDepth int
 	// MaxInflated bounds the size of a deflated data set once inflated.
 	// 0 means 2 GiB.
@@ -133,7 +133,7 @@ func Parse(r io.ReaderAt, size int64, opt Options) (*File, error) {
 		opt.MaxInline = 256 << 10
 	}
 	if opt.MaxDepth == 0 {
-		opt.MaxDepth = 64
+		opt.MaxDepth = 512
 	}
 	if opt.MaxInflated == 0 {
 		opt.MaxInflated = 2 << 30

@@ -1,0 +1,269 @@
+// Package importer brings files into the local store: single files, folders
+// (recursively), DICOMDIR sets, and .zip archives.
+//
+// Contract: Run blocks until every path is done or ctx is cancelled; it
+// reports progress through the callback (called from Run's goroutines, at
+// most every 200 ms plus once at the end) and returns a Summary. Nothing in a
+// bad file can stop the import: each file ends as imported, duplicate,
+// skipped (not DICOM), or failed with a reason.
+package importer
+
+import (
+	"archive/zip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"lightbox/backend/dcm"
+	"lightbox/backend/store"
+)
+
+// Failure is one file that could not be imported.
+type Failure struct {
+	Item   string `json:"item"`
+	Reason string `json:"reason"`
+}
+
+// Summary counts what happened.
+type Summary struct {
+	Total      int       `json:"total"`
+	Imported   int       `json:"imported"`
+	Duplicates int       `json:"duplicates"`
+	Skipped    int       `json:"skipped"`
+	Failed     []Failure `json:"failed"`
+	Bytes      int64     `json:"bytes"`
+	Elapsed    time.Duration
+	Cancelled  bool `json:"cancelled"`
+}
+
+// Done is the number of files handled.
+func (s Summary) Done() int { return s.Imported + s.Duplicates + s.Skipped + len(s.Failed) }
+
+// Options for an import.
+type Options struct {
+	Workers  int                       // default 2
+	Progress func(Summary)             // optional
+	Source   string                    // recorded as the instances' source; default the path
+	Skipped  func(item, reason string) // optional, each non-DICOM file
+}
+
+// item is one thing to import: a file, or an entry of a zip.
+type item struct {
+	name string
+	open func() (io.ReadCloser, error)
+}
+
+// Run imports paths into st.
+func Run(ctx context.Context, st *store.Store, paths []string, opt Options) Summary {
+	start := time.Now()
+	if opt.Workers <= 0 {
+		opt.Workers = 2
+	}
+	var (
+		mu   sync.Mutex
+		sum  Summary
+		last time.Time
+	)
+	report := func(force bool) {
+		if opt.Progress == nil {
+			return
+		}
+		if force || time.Since(last) > 200*time.Millisecond {
+			last = time.Now()
+			s := sum
+			s.Failed = append([]Failure(nil), sum.Failed...)
+			s.Elapsed = time.Since(start)
+			opt.Progress(s)
+		}
+	}
+	var items []item
+	for _, p := range paths {
+		items = append(items, collect(p, &sum)...)
+	}
+	sum.Total = len(items) + sum.Skipped + len(sum.Failed)
+	work := make(chan item)
+	var wg sync.WaitGroup
+	for w := 0; w < opt.Workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range work {
+				res, n, err := importOne(ctx, st, it, opt.Source)
+				mu.Lock()
+				switch {
+				case err == nil && res.Outcome == store.Duplicate:
+					sum.Duplicates++
+				case err == nil:
+					sum.Imported++
+					sum.Bytes += n
+				case errors.Is(err, dcm.ErrNotDICOM) && !looksDICOM(it.name):
+					sum.Skipped++
+					if opt.Skipped != nil {
+						opt.Skipped(it.name, err.Error())
+					}
+				default:
+					sum.Failed = append(sum.Failed, Failure{Item: it.name, Reason: reason(err)})
+				}
+				report(false)
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for _, it := range items {
+		select {
+		case work <- it:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	sum.Cancelled = ctx.Err() != nil
+	sum.Elapsed = time.Since(start)
+	report(true)
+	return sum
+}
+
+func looksDICOM(name string) bool {
+	ext := strings.ToLower(filepath.Ext(name))
+	return ext == ".dcm" || ext == ".dicom"
+}
+
+func reason(err error) string {
+	switch {
+	case errors.Is(err, dcm.ErrNotDICOM):
+		return err.Error()
+	case errors.Is(err, store.ErrNoSpace):
+		return "disk full: " + err.Error()
+	}
+	return err.Error()
+}
+
+func importOne(ctx context.Context, st *store.Store, it item, source string) (store.Result, int64, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Result{}, 0, err
+	}
+	rc, err := it.open()
+	if err != nil {
+		return store.Result{}, 0, err
+	}
+	defer rc.Close()
+	in, err := st.NewIncoming()
+	if err != nil {
+		return store.Result{}, 0, err
+	}
+	buf := make([]byte, 256<<10)
+	n, err := io.CopyBuffer(in, rc, buf)
+	if err != nil {
+		in.Abort()
+		return store.Result{}, 0, err
+	}
+	if source == "" {
+		source = "import:" + it.name
+	}
+	res, err := in.Commit(ctx, source, nil)
+	return res, n, err
+}
+
+// collect expands a path into items. Unreadable paths become failures.
+func collect(p string, sum *Summary) []item {
+	fi, err := os.Stat(p)
+	if err != nil {
+		sum.Failed = append(sum.Failed, Failure{Item: p, Reason: err.Error()})
+		return nil
+	}
+	if fi.IsDir() {
+		var out []item
+		filepath.WalkDir(p, func(q string, d fs.DirEntry, err error) error {
+			if err != nil {
+				sum.Failed = append(sum.Failed, Failure{Item: q, Reason: err.Error()})
+				return nil
+			}
+			if d.IsDir() || !d.Type().IsRegular() {
+				return nil
+			}
+			if strings.EqualFold(d.Name(), "DICOMDIR") {
+				return nil // the folder walk finds the files it references
+			}
+			out = append(out, fileItems(q, sum)...)
+			return nil
+		})
+		return out
+	}
+	if strings.EqualFold(filepath.Base(p), "DICOMDIR") {
+		return dicomdirItems(p, sum)
+	}
+	return fileItems(p, sum)
+}
+
+func fileItems(p string, sum *Summary) []item {
+	if strings.EqualFold(filepath.Ext(p), ".zip") {
+		return zipItems(p, sum)
+	}
+	return []item{{name: p, open: func() (io.ReadCloser, error) { return os.Open(p) }}}
+}
+
+func zipItems(p string, sum *Summary) []item {
+	zr, err := zip.OpenReader(p)
+	if err != nil {
+		sum.Failed = append(sum.Failed, Failure{Item: p, Reason: "zip: " + err.Error()})
+		return nil
+	}
+	// The reader stays open for the items; it is small (the central directory).
+	var out []item
+	for _, f := range zr.File {
+		if f.FileInfo().IsDir() || strings.EqualFold(filepath.Base(f.Name), "DICOMDIR") {
+			continue
+		}
+		f := f
+		out = append(out, item{name: p + "!" + f.Name, open: func() (io.ReadCloser, error) { return f.Open() }})
+	}
+	return out
+}
+
+// dicomdirItems lists the files a DICOMDIR references (0004,1500).
+func dicomdirItems(p string, sum *Summary) []item {
+	f, err := dcm.ParseFile(p, dcm.Options{})
+	if err != nil {
+		sum.Failed = append(sum.Failed, Failure{Item: p, Reason: "DICOMDIR: " + err.Error()})
+		return nil
+	}
+	defer f.Close()
+	base := filepath.Dir(p)
+	var out []item
+	for _, rec := range f.DataSet.Seq(dcm.NewTag(0x0004, 0x1220)) {
+		ids := rec.Texts(dcm.NewTag(0x0004, 0x1500))
+		if len(ids) == 0 {
+			continue
+		}
+		for i := range ids {
+			ids[i] = filepath.Clean(ids[i])
+			if ids[i] == ".." || strings.HasPrefix(ids[i], ".."+string(filepath.Separator)) || filepath.IsAbs(ids[i]) {
+				ids = nil
+				break
+			}
+		}
+		if ids == nil {
+			sum.Failed = append(sum.Failed, Failure{Item: p, Reason: "DICOMDIR: a record points outside its folder"})
+			continue
+		}
+		q := filepath.Join(append([]string{base}, ids...)...)
+		if _, err := os.Stat(q); err != nil {
+			// File IDs are upper case on media; try the name as found on disk.
+			sum.Failed = append(sum.Failed, Failure{Item: q, Reason: fmt.Sprintf("DICOMDIR references a missing file: %v", err)})
+			continue
+		}
+		out = append(out, item{name: q, open: func() (io.ReadCloser, error) { return os.Open(q) }})
+	}
+	return out
+}
