@@ -160,7 +160,7 @@ func TestCorpus(t *testing.T) {
 				return
 			}
 			if r["samples"] == "-" || r["samples"] == "" {
-				compareDCMTK(t, r, out, p)
+				compareDCMTK(t, r["abspath"], out, p)
 				return
 			}
 			tol, err := strconv.ParseFloat(r["tol"], 64)
