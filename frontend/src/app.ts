@@ -1,16 +1,88 @@
-// Entry point: builds the shell, registers the feature views, wires global
-// keys and drag and drop. Features live in their own folders (browser/,
-// transfers/, settings/, nodes/, viewer/); this file only assembles them.
+// Entry point: builds the shell, registers the feature views in navigation
+// order, and wires global keys, drag and drop and the top bar. Features live
+// in their own folders (browser/, transfers/, settings/, nodes/, viewer/,
+// import/); this file only assembles them.
 
 import './styles.css';
-import { initShell, route } from './shell';
+import { mode, onConnection } from './api/api';
+import { dispatchKey, initShell, route, showView, viewForKey } from './shell';
+import { initBrowser } from './browser/index';
 import { initViewer } from './viewer/index';
+import { activityIndicator, initTransfersView } from './transfers/panel';
+import { initJobs } from './transfers/jobs';
+import { initSettingsView } from './settings/index';
+import { initDrop } from './import/drop';
+import { h, isTyping } from './ui/dom';
+import { infoDialog } from './ui/dialog';
+
+const SHORTCUTS: [string, string][] = [
+  ['/', 'Search by patient name'],
+  ['↑ / ↓', 'Move the study selection (also from a search field)'],
+  ['PgUp / PgDn, Home / End', 'Move the selection by 10 / to the ends'],
+  ['Enter', 'Open the selected study in the viewer'],
+  ['Delete', 'Delete the selected study (asks first)'],
+  ['Esc', 'Leave a search field; clear the selection'],
+  ['Alt+S / Alt+T / Alt+,', 'Studies / Transfers / Settings'],
+  ['?', 'Show this list'],
+];
+
+function showShortcuts(): void {
+  if (document.querySelector('dialog[open]')) return;
+  const table = h(
+    'table',
+    { class: 'shortcuts' },
+    h('tbody', null, ...SHORTCUTS.map(([k, d]) => h('tr', null, h('th', null, h('kbd', null, k)), h('td', null, d)))),
+  );
+  void infoDialog('Keyboard shortcuts', table);
+}
 
 function start(): void {
   const main = document.getElementById('main')!;
   const nav = document.getElementById('nav')!;
-  initViewer();
+  const right = document.getElementById('topbar-right')!;
+  document.body.dataset.mode = mode();
+
   initShell(main, nav);
+  const browser = initBrowser();
+  initViewer();
+  initTransfersView();
+  // Later issues: the node manager (src/nodes/) registers its view here, before Settings.
+  initSettingsView();
+
+  const offline = h('span', { class: 'offline', hidden: true, title: 'The event stream is down; retrying' }, 'Reconnecting…');
+  onConnection((up) => (offline.hidden = up));
+  right.append(
+    activityIndicator(),
+    offline,
+    h('button', { type: 'button', class: 'icon-btn', title: 'Keyboard shortcuts (?)', aria: { label: 'Keyboard shortcuts' }, onclick: showShortcuts }, '?'),
+  );
+
+  document.addEventListener('keydown', (ev) => {
+    if (document.querySelector('dialog[open]')) return; // dialogs handle their own keys
+    if (ev.altKey && !ev.ctrlKey && !ev.metaKey) {
+      const id = viewForKey(ev.key);
+      if (id) {
+        ev.preventDefault();
+        showView(id);
+      }
+      return;
+    }
+    if (dispatchKey(ev)) {
+      ev.preventDefault();
+      return;
+    }
+    if (isTyping(ev) || ev.ctrlKey || ev.metaKey) return;
+    if (ev.key === '/') {
+      ev.preventDefault();
+      browser.focusSearch();
+    } else if (ev.key === '?') {
+      ev.preventDefault();
+      showShortcuts();
+    }
+  });
+
+  initDrop();
+  void initJobs();
   route();
 }
 

@@ -1,0 +1,160 @@
+// Settings view: the local DICOM AE (title, port, associations, allow-list),
+// the fallback character set and fsync. GetSettings/SaveSettings.
+
+import { api, type Settings, type VersionInfo } from '../api/api';
+import { registerView } from '../shell';
+import { button, errorText, h } from '../ui/dom';
+import { toast } from '../ui/toast';
+
+/** Specific Character Set terms Lightbox decodes (conformance README). */
+export const CHARSETS: { term: string; label: string }[] = [
+  { term: 'ISO_IR 6', label: 'ASCII (default repertoire)' },
+  { term: 'ISO_IR 100', label: 'Latin-1 (Western European)' },
+  { term: 'ISO_IR 101', label: 'Latin-2 (Central European)' },
+  { term: 'ISO_IR 109', label: 'Latin-3 (South European)' },
+  { term: 'ISO_IR 110', label: 'Latin-4 (North European)' },
+  { term: 'ISO_IR 144', label: 'Cyrillic' },
+  { term: 'ISO_IR 127', label: 'Arabic' },
+  { term: 'ISO_IR 126', label: 'Greek' },
+  { term: 'ISO_IR 138', label: 'Hebrew' },
+  { term: 'ISO_IR 13', label: 'Japanese katakana (JIS X 0201)' },
+  { term: 'ISO 2022 IR 13', label: 'Japanese katakana, ISO 2022' },
+  { term: 'ISO 2022 IR 87', label: 'Japanese kanji, ISO 2022' },
+  { term: 'ISO 2022 IR 149', label: 'Korean, ISO 2022' },
+  { term: 'GB18030', label: 'Chinese GB18030' },
+  { term: 'ISO_IR 192', label: 'Unicode UTF-8' },
+];
+
+/** Returns the problem with an AE title, or "" when it is valid. */
+export function aeTitleProblem(ae: string): string {
+  if (ae.length === 0) return 'The AE title is required.';
+  if (ae.length > 16) return 'An AE title has at most 16 characters.';
+  if (ae.trim() === '') return 'An AE title cannot be all spaces.';
+  if (/[\\\x00-\x1f\x7f]/.test(ae)) return 'An AE title cannot hold a backslash or control characters.';
+  if (/[^\x20-\x7e]/.test(ae)) return 'An AE title holds ASCII characters only.';
+  return '';
+}
+
+function intProblem(v: string, min: number, max: number, what: string): string {
+  if (!/^\d+$/.test(v)) return `${what} must be a whole number.`;
+  const n = Number(v);
+  return n < min || n > max ? `${what} must be between ${min} and ${max}.` : '';
+}
+
+export function initSettingsView(): void {
+  const input = (id: string, type = 'text', extra: Record<string, string> = {}) =>
+    h('input', { id, type, class: 'input', attrs: { autocomplete: 'off', spellcheck: 'false', ...extra } });
+  const ae = input('s-aeTitle', 'text', { maxlength: '16' });
+  const port = input('s-port', 'number', { min: '1', max: '65535' });
+  const maxAssoc = input('s-maxAssociations', 'number', { min: '1', max: '256' });
+  const allow = h('input', { id: 's-allowOnlyKnownAEs', type: 'checkbox' });
+  const charset = h('select', { id: 's-fallbackCharset', class: 'input' }, ...CHARSETS.map((c) => h('option', { attrs: { value: c.term } }, `${c.term} — ${c.label}`)));
+  const fsync = h('input', { id: 's-fsync', type: 'checkbox' });
+  const problems = h('div', { class: 'error-text', role: 'alert' });
+  const save = h('button', { type: 'submit', class: 'btn btn-primary', disabled: true }, 'Save');
+  const revert = button('Revert', () => fill(loaded), '', 'Discard unsaved changes');
+  revert.disabled = true;
+  const about = h('dl', { class: 'about' });
+  let loaded: Settings | null = null;
+
+  const row = (label: string, control: HTMLElement, help: string) =>
+    h('div', { class: 'form-row' }, h('label', { attrs: { for: control.id } }, label), h('div', null, control, h('p', { class: 'help' }, help)));
+
+  const form = h(
+    'form',
+    { class: 'settings-form', attrs: { novalidate: '' } },
+    h('h2', null, 'DICOM network (this workstation)'),
+    row('AE title', ae, 'The Application Entity title other nodes use to reach Lightbox (1–16 characters).'),
+    row('Port', port, 'TCP port of the DICOM listener (C-ECHO, C-STORE). 104 and 11112 are usual.'),
+    row('Max associations', maxAssoc, 'How many incoming associations may run at the same time.'),
+    row('Only known AEs', h('span', { class: 'check' }, allow, h('label', { attrs: { for: 's-allowOnlyKnownAEs' } }, 'Accept associations only from nodes in the node list')), 'Off: any calling AE may send images.'),
+    h('h2', null, 'Data'),
+    row('Fallback character set', charset, 'Used to decode text in files without a Specific Character Set (0008,0005).'),
+    row('Sync to disk', h('span', { class: 'check' }, fsync, h('label', { attrs: { for: 's-fsync' } }, 'fsync every received file before confirming it')), 'Safer against power loss; slower on some disks.'),
+    problems,
+    h('div', { class: 'form-actions' }, revert, save),
+  );
+
+  function current(): Settings {
+    return {
+      aeTitle: ae.value,
+      port: Number(port.value),
+      maxAssociations: Number(maxAssoc.value),
+      allowOnlyKnownAEs: allow.checked,
+      fallbackCharset: charset.value,
+      fsync: fsync.checked,
+    };
+  }
+  function validate(): string[] {
+    return [aeTitleProblem(ae.value), intProblem(port.value, 1, 65535, 'The port'), intProblem(maxAssoc.value, 1, 256, 'Max associations')].filter(Boolean);
+  }
+  function update(): void {
+    const errs = validate();
+    problems.replaceChildren(...errs.map((e) => h('div', null, e)));
+    const dirty = loaded !== null && JSON.stringify(current()) !== JSON.stringify(loaded);
+    save.disabled = !dirty || errs.length > 0;
+    revert.disabled = !dirty;
+  }
+  function fill(s: Settings | null): void {
+    if (!s) return;
+    ae.value = s.aeTitle;
+    port.value = String(s.port);
+    maxAssoc.value = String(s.maxAssociations);
+    allow.checked = s.allowOnlyKnownAEs;
+    if (s.fallbackCharset && !CHARSETS.some((c) => c.term === s.fallbackCharset)) {
+      charset.append(h('option', { attrs: { value: s.fallbackCharset } }, s.fallbackCharset));
+    }
+    charset.value = s.fallbackCharset || 'ISO_IR 100';
+    fsync.checked = s.fsync;
+    update();
+  }
+  form.addEventListener('input', update);
+  form.addEventListener('change', update);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (validate().length > 0) return;
+    save.disabled = true;
+    try {
+      loaded = await api.saveSettings(current());
+      fill(loaded);
+      toast('Settings saved', 'ok');
+    } catch (e) {
+      toast(`Cannot save settings: ${errorText(e)}`, 'error');
+      update();
+    }
+  });
+
+  async function load(): Promise<void> {
+    try {
+      const [s, v] = await Promise.all([api.getSettings(), api.version()]);
+      loaded = s;
+      fill(s);
+      showAbout(v);
+    } catch (e) {
+      problems.textContent = `Cannot load settings: ${errorText(e)}`;
+    }
+  }
+  function showAbout(v: VersionInfo): void {
+    about.replaceChildren(
+      h('dt', null, 'Version'),
+      h('dd', null, v.version),
+      h('dt', null, 'Data directory'),
+      h('dd', null, h('code', null, v.dataDir)),
+      h('dt', null, 'Mode'),
+      h('dd', null, v.mode === 'desktop' ? 'Desktop window' : 'Browser (lightbox serve)'),
+    );
+  }
+
+  const element = h('section', { class: 'page' }, h('div', { class: 'page-head' }, h('h1', null, 'Settings')), form, h('h2', null, 'About'), about);
+  registerView({
+    id: 'settings',
+    title: 'Settings',
+    nav: true,
+    key: ',',
+    element,
+    show: () => {
+      const dirty = loaded !== null && JSON.stringify(current()) !== JSON.stringify(loaded);
+      if (!dirty) void load();
+    },
+  });
+}
