@@ -25,6 +25,7 @@ package jpegls
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -85,6 +86,9 @@ type state struct {
 	maxval, t1, t2, t3, reset int
 	restart                   int
 	xform                     int
+	// lowMaxval: an LSE set MAXVAL below 2^P-1; charlsMaxval: code with
+	// 2^P-1 all the same (see Decode)
+	lowMaxval, charlsMaxval bool
 	// output
 	dst []byte
 	bps int // bytes per output sample
@@ -122,6 +126,16 @@ func (d *Decoder) Decode(src []byte, p codec.Params, dst []byte) error {
 	lines, scratch := s.lines, s.scratch
 	*s = state{lines: lines, scratch: scratch, dst: dst, bps: p.BitsAllocated / 8}
 	err := s.decode(src, p)
+	if err != nil && s.lowMaxval && errors.Is(err, codec.ErrCorrupt) {
+		// CharLS (and so most DICOM encoders) writes an LSE MAXVAL below
+		// 2^P-1 but codes with RANGE, LIMIT and clamping of 2^P-1; T.87
+		// codes with MAXVAL. Retry with CharLS's reading.
+		lines, scratch = s.lines, s.scratch
+		*s = state{lines: lines, scratch: scratch, dst: dst, bps: p.BitsAllocated / 8, charlsMaxval: true}
+		if err2 := s.decode(src, p); err2 == nil {
+			err = nil
+		}
+	}
 	s.dst = nil
 	d.pool.Put(s)
 	return err
@@ -361,6 +375,12 @@ func (s *state) thresholds(near int) (maxval, t1, t2, t3, reset int, err error) 
 	}
 	if reset < 3 || reset > max(255, maxval) {
 		return 0, 0, 0, 0, 0, corrupt("RESET %d", reset)
+	}
+	if maxval < full {
+		s.lowMaxval = true
+		if s.charlsMaxval {
+			maxval = full
+		}
 	}
 	return maxval, t1, t2, t3, reset, nil
 }
