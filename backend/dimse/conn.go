@@ -1,0 +1,319 @@
+package dimse
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"lightbox/backend/pdu"
+	"lightbox/backend/ul"
+)
+
+// Association is what the message layer needs from the upper layer;
+// *ul.Association implements it (tests may fake it).
+type Association interface {
+	SendPDV(ctx context.Context, contextID, flags uint8, data []byte) error
+	Receive(ctx context.Context) (*pdu.PDataTF, error)
+	MaxPDVData() int
+	ContextByID(id uint8) (ul.Context, bool)
+	Abort()
+}
+
+// Message is one received DIMSE message: a command and, when
+// Command.HasDataSet, its data set as a stream.
+type Message struct {
+	ContextID uint8
+	Context   ul.Context // the negotiated context (abstract + transfer syntax)
+	Command   *Command
+	// Data streams the data set (nil when there is none). It reads P-DATA
+	// from the association as the caller consumes it; it must be read to
+	// EOF (or left for the next ReadMessage, which discards the rest)
+	// before another message can be read. It implements io.WriterTo,
+	// handing each fragment straight to the writer. Its Read uses the
+	// context given to ReadMessage.
+	Data *DataReader
+}
+
+// Options tune a Conn.
+type Options struct {
+	// Timeout bounds the wait for each response (the DIMSE timeout); 0
+	// means none beyond the context. On expiry the association is aborted.
+	Timeout time.Duration
+	Logger  *slog.Logger
+}
+
+// Conn sends and receives DIMSE messages over one association.
+//
+// Concurrency: WriteMessage is safe for concurrent use; each message's
+// PDVs are sent together, never interleaved with another message's.
+// ReadMessage (and the request helpers, which read) must be used by one
+// goroutine at a time. Conn does not own the association: the caller
+// releases or aborts it.
+type Conn struct {
+	a    Association
+	opts Options
+	log  *slog.Logger
+
+	wmu   sync.Mutex
+	bufs  [2][]byte
+	msgID atomic.Uint32
+
+	// read side
+	pending []pdu.PDV
+	cur     *DataReader
+}
+
+// NewConn wraps an association.
+func NewConn(a Association, opts Options) *Conn {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Conn{a: a, opts: opts, log: log}
+}
+
+// Association returns the wrapped association.
+func (c *Conn) Association() Association { return c.a }
+
+// NextMessageID returns a fresh message ID (1..65535, wrapping, never 0).
+func (c *Conn) NextMessageID() uint16 {
+	for {
+		id := uint16(c.msgID.Add(1))
+		if id != 0 {
+			return id
+		}
+	}
+}
+
+// WriteMessage sends cmd on presentation context ctxID, then the data set
+// read from data (nil: no data set) until io.EOF, in fragments that honour
+// the peer's maximum PDU length. cmd.HasDataSet is set from data. The data
+// set is streamed: at most two fragments are held in memory. An error
+// from data aborts the association (the message cannot be completed), and
+// is returned.
+func (c *Conn) WriteMessage(ctx context.Context, ctxID uint8, cmd *Command, data io.Reader) error {
+	cmd.HasDataSet = data != nil
+	b, err := cmd.Encode()
+	if err != nil {
+		return err
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	max := c.a.MaxPDVData()
+	c.log.Debug("sending "+cmd.String(), "context", ctxID)
+	for len(b) > 0 {
+		n := min(len(b), max)
+		flags := pdu.FlagCommand
+		if n == len(b) {
+			flags |= pdu.FlagLast
+		}
+		if err := c.a.SendPDV(ctx, ctxID, flags, b[:n]); err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	if data == nil {
+		return nil
+	}
+	return c.writeData(ctx, ctxID, data, max)
+}
+
+func (c *Conn) writeData(ctx context.Context, ctxID uint8, data io.Reader, max int) error {
+	for i := range c.bufs {
+		if cap(c.bufs[i]) < max {
+			c.bufs[i] = make([]byte, max)
+		}
+	}
+	cur, next := c.bufs[0][:max], c.bufs[1][:max]
+	n, err := io.ReadFull(data, cur)
+	eof := err == io.EOF || err == io.ErrUnexpectedEOF
+	if err != nil && !eof {
+		c.a.Abort()
+		return fmt.Errorf("dimse: reading data set: %w", err)
+	}
+	for {
+		if eof {
+			return c.a.SendPDV(ctx, ctxID, pdu.FlagLast, cur[:n])
+		}
+		m, err := io.ReadFull(data, next)
+		nextEOF := err == io.EOF || err == io.ErrUnexpectedEOF
+		if err != nil && !nextEOF {
+			c.a.Abort()
+			return fmt.Errorf("dimse: reading data set: %w", err)
+		}
+		if nextEOF && m == 0 {
+			return c.a.SendPDV(ctx, ctxID, pdu.FlagLast, cur[:n])
+		}
+		if err := c.a.SendPDV(ctx, ctxID, 0, cur[:n]); err != nil {
+			return err
+		}
+		cur, next = next, cur
+		n, eof = m, nextEOF
+	}
+}
+
+// nextPDV returns the next PDV, reading P-DATA-TF PDUs as needed.
+func (c *Conn) nextPDV(ctx context.Context) (pdu.PDV, error) {
+	for len(c.pending) == 0 {
+		p, err := c.a.Receive(ctx)
+		if err != nil {
+			return pdu.PDV{}, err
+		}
+		c.pending = p.Values
+	}
+	v := c.pending[0]
+	c.pending = c.pending[1:]
+	return v, nil
+}
+
+// ReadMessage reads the next message. A previous message's unread data
+// set is discarded first. Transport errors are the upper layer's
+// (ul.ErrPeerReleased when the peer released, *ul.AbortError, ...);
+// ErrProtocol / ErrBadCommand mean the peer broke DIMSE rules, and the
+// association is aborted.
+func (c *Conn) ReadMessage(ctx context.Context) (*Message, error) {
+	if c.cur != nil && !c.cur.done {
+		c.cur.ctx = ctx
+		if _, err := io.Copy(io.Discard, c.cur); err != nil {
+			return nil, err
+		}
+	}
+	c.cur = nil
+	var cmdBuf []byte
+	var ctxID uint8
+	first := true
+	for {
+		v, err := c.nextPDV(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !v.Command() {
+			c.a.Abort()
+			return nil, fmt.Errorf("%w: data set fragment where a command was expected", ErrProtocol)
+		}
+		if first {
+			ctxID, first = v.ContextID, false
+		} else if v.ContextID != ctxID {
+			c.a.Abort()
+			return nil, fmt.Errorf("%w: command fragments on contexts %d and %d", ErrProtocol, ctxID, v.ContextID)
+		}
+		if len(cmdBuf)+len(v.Data) > MaxCommandLength {
+			c.a.Abort()
+			return nil, ErrCommandTooLarge
+		}
+		cmdBuf = append(cmdBuf, v.Data...)
+		if v.Last() {
+			break
+		}
+	}
+	cmd, err := DecodeCommand(cmdBuf)
+	if err != nil {
+		c.a.Abort()
+		return nil, err
+	}
+	pc, ok := c.a.ContextByID(ctxID)
+	if !ok || !pc.Accepted() {
+		c.a.Abort()
+		return nil, fmt.Errorf("%w: message on presentation context %d, which was not accepted", ErrProtocol, ctxID)
+	}
+	c.log.Debug("received "+cmd.String(), "context", ctxID)
+	m := &Message{ContextID: ctxID, Context: pc, Command: cmd}
+	if cmd.HasDataSet {
+		c.cur = &DataReader{c: c, ctx: ctx, ctxID: ctxID}
+		m.Data = c.cur
+	}
+	return m, nil
+}
+
+// DataReader streams one message's data set from the association.
+type DataReader struct {
+	c     *Conn
+	ctx   context.Context
+	ctxID uint8
+	buf   []byte // rest of the current fragment
+	done  bool   // last fragment consumed
+	err   error
+	n     int64
+	onEOF func()
+}
+
+func (r *DataReader) fill() error {
+	for len(r.buf) == 0 {
+		if r.done {
+			return io.EOF
+		}
+		if r.err != nil {
+			return r.err
+		}
+		v, err := r.c.nextPDV(r.ctx)
+		if err != nil {
+			r.err = err
+			return err
+		}
+		if v.Command() || v.ContextID != r.ctxID {
+			r.c.a.Abort()
+			r.err = fmt.Errorf("%w: command fragment or context %d inside a data set on context %d", ErrProtocol, v.ContextID, r.ctxID)
+			return r.err
+		}
+		r.buf = v.Data
+		if v.Last() {
+			r.done = true
+			if r.onEOF != nil {
+				defer r.onEOF()
+			}
+		}
+	}
+	return nil
+}
+
+// Read implements io.Reader.
+func (r *DataReader) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if err := r.fill(); err != nil {
+		return 0, err
+	}
+	n := copy(p, r.buf)
+	r.buf = r.buf[n:]
+	r.n += int64(n)
+	return n, nil
+}
+
+// WriteTo implements io.WriterTo: each fragment goes to w without an
+// intermediate copy.
+func (r *DataReader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for {
+		if err := r.fill(); err != nil {
+			if err == io.EOF {
+				return total, nil
+			}
+			return total, err
+		}
+		n, err := w.Write(r.buf)
+		total += int64(n)
+		r.n += int64(n)
+		r.buf = r.buf[n:]
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
+// BytesRead is the number of data set bytes consumed so far.
+func (r *DataReader) BytesRead() int64 { return r.n }
+
+// Done reports whether the whole data set has been received (all
+// fragments read from the wire; buffered bytes may remain).
+func (r *DataReader) Done() bool { return r.done }
+
+// discard drains the rest of the data set.
+func (r *DataReader) discard() error {
+	_, err := io.Copy(io.Discard, r)
+	return err
+}
