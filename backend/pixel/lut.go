@@ -126,9 +126,8 @@ func parseModality(f *dcm.File, in Info) (Modality, error) {
 	m := Modality{Slope: 1}
 	if in.Monochrome() {
 		if items := ds.Seq(dcm.TagModalityLUTSequence); len(items) > 0 {
-			l, err := parseLUT(f, items[0], dcm.TagLUTDescriptor, dcm.TagLUTData, in.Signed())
+			l, err := ParseLUT(f, items[0], in.Signed())
 			if err == nil {
-				l.Explanation = items[0].Text(dcm.NewTag(0x0028, 0x3003))
 				m.LUT = l
 				m.Type = items[0].Text(dcm.NewTag(0x0028, 0x3004))
 				return m, nil
@@ -333,4 +332,24 @@ func (p *Palette) expand(b []byte, in Info) ([]byte, string, error) {
 		}
 	}
 	return out, fmt.Sprintf("rgb%d", 8*w), nil
+}
+
+// ParseLUT reads the LUT of a Modality or VOI LUT Sequence item (LUT
+// Descriptor 0028,3002, LUT Data 0028,3006, LUT Explanation 0028,3003).
+// signedInput says that the input values may be negative, so that a first
+// mapped value above 32767 in a US descriptor is read as negative.
+func ParseLUT(f *dcm.File, item *dcm.DataSet, signedInput bool) (*LUT, error) {
+	l, err := parseLUT(f, item, dcm.TagLUTDescriptor, dcm.TagLUTData, signedInput)
+	if err != nil {
+		return nil, err
+	}
+	l.Explanation = item.Text(dcm.NewTag(0x0028, 0x3003))
+	return l, nil
+}
+
+// ElementBytes returns the value of an element of the image's file, read
+// from the source when it was left there (bulk), refusing values larger
+// than max bytes. It returns nil for a nil element.
+func (img *Image) ElementBytes(e *dcm.Element, max int64) ([]byte, error) {
+	return elementBytes(img.File, e, max)
 }
