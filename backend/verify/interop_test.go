@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -114,4 +115,139 @@ func firstLine(s string) string {
 	return s
 }
 
-var _ = fmt.Sprintf
+
+// waitPort waits until something listens on addr.
+func waitPort(t *testing.T, addr string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("nothing listens on %s after %s", addr, within)
+}
+
+// startProc starts a long-running peer and stops it (by its PID) at cleanup.
+func startProc(t *testing.T, name string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(needTool(t, name), args...)
+	cmd.Env = append(os.Environ(), "TCP_NODELAY=1")
+	logf, err := os.Create(t.TempDir() + "/" + name + ".log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		logf.Close()
+	})
+}
+
+// Ports reserved for these tests: 12100-12119.
+const (
+	portStorescp       = "12101"
+	portStorescpRefuse = "12102"
+	portOrthancDICOM   = "12110"
+	portOrthancHTTP    = "12111"
+	portClosed         = "12119"
+)
+
+func TestEchoToDCMTKStorescp(t *testing.T) {
+	dir := t.TempDir()
+	startProc(t, "storescp", "-aet", "STORESCP", "-od", dir, portStorescp)
+	startProc(t, "storescp", "-aet", "STORESCP", "--refuse", "-od", dir, portStorescpRefuse)
+	waitPort(t, "127.0.0.1:"+portStorescp, 10*time.Second)
+	waitPort(t, "127.0.0.1:"+portStorescpRefuse, 10*time.Second)
+
+	rtt, st, err := Echo(context.Background(), Target{CallingAE: "LIGHTBOX", CalledAE: "STORESCP", Addr: "127.0.0.1:" + portStorescp}, Options{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatalf("echo to storescp: %v", err)
+	}
+	if st != dimse.StatusSuccess || rtt <= 0 || rtt > 5*time.Second {
+		t.Fatalf("echo to storescp: status %v rtt %v", st, rtt)
+	}
+
+	_, _, err = Echo(context.Background(), Target{CallingAE: "LIGHTBOX", CalledAE: "STORESCP", Addr: "127.0.0.1:" + portStorescpRefuse}, Options{Timeout: 5 * time.Second})
+	var rj *ul.RejectError
+	if !errors.As(err, &rj) {
+		t.Fatalf("storescp --refuse: want *ul.RejectError, got %T %v", err, err)
+	}
+	if !strings.HasPrefix(err.Error(), "association rejected: ") {
+		t.Fatalf("rejection text %q", err.Error())
+	}
+	t.Logf("storescp --refuse: %v", err)
+}
+
+func TestEchoToOrthanc(t *testing.T) {
+	dir := t.TempDir()
+	cfg := fmt.Sprintf(`{
+  "Name": "LBXTEST", "StorageDirectory": %q, "IndexDirectory": %q,
+  "HttpServerEnabled": true, "HttpPort": %s, "RemoteAccessAllowed": false,
+  "DicomServerEnabled": true, "DicomAet": "ORTHANC", "DicomPort": %s,
+  "DicomCheckCalledAet": true, "DicomAlwaysAllowEcho": true, "Plugins": []
+}`, dir+"/storage", dir+"/index", portOrthancHTTP, portOrthancDICOM)
+	if err := os.WriteFile(dir+"/orthanc.json", []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	startProc(t, "Orthanc", dir+"/orthanc.json")
+	addr := "127.0.0.1:" + portOrthancDICOM
+	waitPort(t, addr, 30*time.Second)
+
+	rtt, st, err := Echo(context.Background(), Target{CallingAE: "LIGHTBOX", CalledAE: "ORTHANC", Addr: addr}, Options{Timeout: 5 * time.Second})
+	if err != nil || st != dimse.StatusSuccess {
+		t.Fatalf("echo to Orthanc: status %v err %v", st, err)
+	}
+	t.Logf("echo to Orthanc: rtt %v", rtt)
+
+	// Orthanc checks the called AE title here: a wrong one is rejected.
+	_, _, err = Echo(context.Background(), Target{CallingAE: "LIGHTBOX", CalledAE: "NOTORTHANC", Addr: addr}, Options{Timeout: 5 * time.Second})
+	var rj *ul.RejectError
+	if !errors.As(err, &rj) {
+		t.Fatalf("wrong called AE: want *ul.RejectError, got %T %v", err, err)
+	}
+	t.Logf("Orthanc, wrong called AE: %v", err)
+}
+
+func TestEchoClosedPortAndTimeout(t *testing.T) {
+	start := time.Now()
+	_, _, err := Echo(context.Background(), Target{CallingAE: "A", CalledAE: "B", Addr: "127.0.0.1:" + portClosed}, Options{Timeout: 2 * time.Second})
+	if err == nil || !strings.Contains(err.Error(), "connection refused") {
+		t.Fatalf("closed port: got %v", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("closed port took %v", d)
+	}
+
+	// a peer that accepts TCP and never answers
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	start = time.Now()
+	_, _, err = Echo(context.Background(), Target{CallingAE: "A", CalledAE: "B", Addr: ln.Addr().String()}, Options{Timeout: 700 * time.Millisecond})
+	d := time.Since(start)
+	if err == nil || !strings.HasSuffix(err.Error(), "timed out after 700ms") || !errors.Is(err, ul.ErrTimeout) {
+		t.Fatalf("silent peer: got %v", err)
+	}
+	if d < 700*time.Millisecond || d > 3*time.Second {
+		t.Fatalf("silent peer: returned after %v", d)
+	}
+}
