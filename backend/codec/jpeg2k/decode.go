@@ -1,0 +1,329 @@
+package jpeg2k
+
+import (
+	"math"
+	"sync"
+	"sync/atomic"
+
+	"lightbox/backend/codec"
+)
+
+func (d *Decoder) decode(src []byte, p codec.Params, reduce int, dst []byte) (*Image, error) {
+	cs, err := findCodestream(src)
+	if err != nil {
+		return nil, err
+	}
+	h, pos, err := parseMainHeader(cs)
+	if err != nil {
+		return nil, err
+	}
+	nc := len(h.comps)
+	width, height := h.xsiz-h.xosiz, h.ysiz-h.yosiz
+	if p.SamplesPerPixel != nc {
+		return nil, mismatch("%d components in the codestream, SamplesPerPixel %d", nc, p.SamplesPerPixel)
+	}
+	if width != p.Columns || height != p.Rows {
+		return nil, mismatch("codestream is %dx%d, data set says %dx%d", width, height, p.Columns, p.Rows)
+	}
+	bps := (p.BitsAllocated + 7) / 8
+	if bps != 1 && bps != 2 && bps != 4 {
+		return nil, mismatch("BitsAllocated %d", p.BitsAllocated)
+	}
+	for i, c := range h.comps {
+		if c.dx != 1 || c.dy != 1 {
+			return nil, unsupported("component %d subsampled %dx%d", i, c.dx, c.dy)
+		}
+		if c.prec > 24 {
+			return nil, unsupported("precision %d", c.prec)
+		}
+		if c.prec > 8*bps {
+			return nil, mismatch("precision %d in %d-bit samples", c.prec, p.BitsAllocated)
+		}
+	}
+	// Levels available everywhere bound the reduction.
+	if reduce > 0 {
+		minL := h.cod.sp.levels
+		for _, cp := range h.coc {
+			if cp != nil {
+				minL = min(minL, cp.levels)
+			}
+		}
+		reduce = min(reduce, minL)
+	}
+	tiles, err := parseTileParts(cs, pos, h)
+	if err != nil {
+		return nil, err
+	}
+	ox0, oy0 := ceilDivPow2(h.xosiz, reduce), ceilDivPow2(h.yosiz, reduce)
+	ow, oh := ceilDivPow2(h.xsiz, reduce)-ox0, ceilDivPow2(h.ysiz, reduce)-oy0
+	img := &Image{Width: ow, Height: oh, Components: nc}
+	if dst == nil {
+		dst = make([]byte, ow*oh*nc*bps)
+	}
+	img.Data = dst
+	for t := range tiles {
+		if !tiles[t].seen {
+			return nil, corrupt("tile %d missing", t)
+		}
+		st, err := setupTile(h, &tiles[t], t)
+		if err != nil {
+			return nil, err
+		}
+		if err := d.decodeTile(st, &tiles[t], reduce); err != nil {
+			return nil, err
+		}
+		if err := st.output(img, ox0, oy0, bps, reduce); err != nil {
+			return nil, err
+		}
+		st.release()
+	}
+	return img, nil
+}
+
+type cbJob struct {
+	tc *tileComp
+	b  *band
+	cb *codeblock
+}
+
+func (d *Decoder) decodeTile(st *tileState, ts *tileSource, reduce int) error {
+	// Assemble the tile's bit stream and packet headers.
+	if len(ts.parts) == 1 {
+		st.body = ts.parts[0].data
+	} else {
+		n := 0
+		for _, tp := range ts.parts {
+			n += len(tp.data)
+		}
+		st.body = make([]byte, 0, n)
+		for _, tp := range ts.parts {
+			st.body = append(st.body, tp.data...)
+		}
+	}
+	if ts.parts[0].ppm != nil || len(ts.hdr.ppt) > 0 {
+		st.usePH = true
+		for _, tp := range ts.parts {
+			st.hdr = append(st.hdr, tp.ppm...)
+		}
+		for _, pp := range ts.hdr.ppt {
+			st.hdr = append(st.hdr, pp...)
+		}
+	}
+	st.budget = 8*(len(st.body)+len(st.hdr)) + 1<<16
+	for c := range st.comps {
+		if st.comps[c].cp.levels < reduce {
+			return unsupported("tile with %d levels, %d discarded", st.comps[c].cp.levels, reduce)
+		}
+	}
+	if err := st.packetOrder(st.readPacket); err != nil {
+		return err
+	}
+	// Allocate the component buffers at the target resolution.
+	var jobs []cbJob
+	for c := range st.comps {
+		tc := &st.comps[c]
+		top := tc.cp.levels - reduce
+		tr := &tc.res[top]
+		tc.w, tc.h = tr.x1-tr.x0, tr.y1-tr.y0
+		n := tc.w * tc.h
+		if tc.cp.reversible {
+			tc.ibuf = make([]int32, n)
+		} else {
+			tc.fbuf = make([]float32, n)
+		}
+		for r := 0; r <= top; r++ {
+			for bi := range tc.res[r].bands {
+				b := &tc.res[r].bands[bi]
+				for k := range b.cbs {
+					if b.cbs[k].passes > 0 {
+						jobs = append(jobs, cbJob{tc, b, &b.cbs[k]})
+					}
+				}
+			}
+		}
+	}
+	// Tier-1 on a bounded pool.
+	workers := min(d.workers(), max(1, len(jobs)/4))
+	var next atomic.Int64
+	run := func() {
+		s, _ := d.scratch.Get().(*t1Scratch)
+		if s == nil {
+			s = &t1Scratch{}
+		}
+		for {
+			i := int(next.Add(1)) - 1
+			if i >= len(jobs) {
+				break
+			}
+			j := jobs[i]
+			s.decodeBlock(j.cb, j.b.orient, j.tc.cp.cbStyle, j.b.mb, j.tc.roi)
+			j.tc.store(s, j.b, j.cb)
+		}
+		d.scratch.Put(s)
+	}
+	if workers <= 1 {
+		run()
+	} else {
+		var wg sync.WaitGroup
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				run()
+			}()
+		}
+		wg.Wait()
+	}
+	// Wavelet synthesis.
+	var itmp []int32
+	var ftmp []float32
+	for c := range st.comps {
+		tc := &st.comps[c]
+		top := tc.cp.levels - reduce
+		if tc.cp.reversible {
+			idwt53(tc.ibuf, tc.w, tc.res, top, d.workers(), &itmp)
+		} else {
+			idwt97(tc.fbuf, tc.w, tc.res, top, d.workers(), &ftmp)
+		}
+	}
+	return nil
+}
+
+// store copies a decoded code-block into the component buffer, undoing the
+// ROI shift and the quantization.
+func (tc *tileComp) store(s *t1Scratch, b *band, cb *codeblock) {
+	w, h := cb.x1-cb.x0, cb.y1-cb.y0
+	bx, by := cb.x0-b.x0+b.offx, cb.y0-b.y0+b.offy
+	if tc.roi > 0 {
+		// Background coefficients were left below 2^roi; the doubled
+		// representation carries one extra low bit.
+		thresh := int32(1) << (tc.roi + 1)
+		for i, v := range s.data {
+			m := v
+			if m < 0 {
+				m = -m
+			}
+			if m >= thresh {
+				m >>= tc.roi
+				if v < 0 {
+					m = -m
+				}
+				s.data[i] = m
+			}
+		}
+	}
+	if tc.cp.reversible {
+		for y := 0; y < h; y++ {
+			src := s.data[y*w : y*w+w]
+			dst := tc.ibuf[(by+y)*tc.w+bx : (by+y)*tc.w+bx+w]
+			for x, v := range src {
+				dst[x] = v / 2
+			}
+		}
+		return
+	}
+	step := b.step
+	for y := 0; y < h; y++ {
+		src := s.data[y*w : y*w+w]
+		dst := tc.fbuf[(by+y)*tc.w+bx : (by+y)*tc.w+bx+w]
+		for x, v := range src {
+			dst[x] = float32(v) * step
+		}
+	}
+}
+
+func (st *tileState) release() {
+	for c := range st.comps {
+		st.comps[c].ibuf = nil
+		st.comps[c].fbuf = nil
+	}
+}
+
+// output applies the inverse component transform and the DC level shift,
+// clamps, and writes the tile into the frame.
+func (st *tileState) output(img *Image, ox0, oy0, bps, reduce int) error {
+	nc := len(st.comps)
+	mct := st.cod.mct && nc >= 3
+	if mct {
+		a, b, c := &st.comps[0], &st.comps[1], &st.comps[2]
+		if a.w != b.w || a.w != c.w || a.h != b.h || a.h != c.h {
+			return unsupported("component transform on components of different sizes")
+		}
+		if a.cp.reversible != b.cp.reversible || a.cp.reversible != c.cp.reversible {
+			return unsupported("component transform on mixed wavelets")
+		}
+		if a.cp.reversible {
+			y0, y1, y2 := a.ibuf, b.ibuf, c.ibuf
+			for i := range y0 {
+				g := y0[i] - (y1[i]+y2[i])>>2
+				r := y2[i] + g
+				bb := y1[i] + g
+				y0[i], y1[i], y2[i] = r, g, bb
+			}
+		} else {
+			y0, y1, y2 := a.fbuf, b.fbuf, c.fbuf
+			for i := range y0 {
+				y, u, v := y0[i], y1[i], y2[i]
+				r := y + float32(v*1.402)
+				g := y - float32(u*0.34413) - float32(v*0.71414)
+				bb := y + float32(u*1.772)
+				y0[i], y1[i], y2[i] = r, g, bb
+			}
+		}
+	}
+	for c := range st.comps {
+		tc := &st.comps[c]
+		top := tc.cp.levels - reduce
+		tr := &tc.res[top]
+		dx, dy := tr.x0-ox0, tr.y0-oy0
+		if dx < 0 || dy < 0 || dx+tc.w > img.Width || dy+tc.h > img.Height {
+			return corrupt("tile outside the image")
+		}
+		prec := tc.comp.prec
+		var lo, hi, shift int64
+		if tc.comp.signed {
+			lo, hi = -(1 << (prec - 1)), 1<<(prec-1)-1
+		} else {
+			lo, hi, shift = 0, 1<<prec-1, 1<<(prec-1)
+		}
+		for y := 0; y < tc.h; y++ {
+			o := ((dy+y)*img.Width+dx)*nc + c
+			for x := 0; x < tc.w; x++ {
+				var v int64
+				if tc.cp.reversible {
+					v = int64(tc.ibuf[y*tc.w+x])
+				} else {
+					f := tc.fbuf[y*tc.w+x]
+					switch {
+					case f > math.MaxInt32:
+						v = hi - shift
+					case f < math.MinInt32:
+						v = lo - shift
+					default:
+						v = int64(math.RoundToEven(float64(f)))
+					}
+				}
+				v += shift
+				if v < lo {
+					v = lo
+				} else if v > hi {
+					v = hi
+				}
+				i := (o + x*nc) * bps
+				switch bps {
+				case 1:
+					img.Data[i] = byte(v)
+				case 2:
+					img.Data[i] = byte(v)
+					img.Data[i+1] = byte(v >> 8)
+				default:
+					img.Data[i] = byte(v)
+					img.Data[i+1] = byte(v >> 8)
+					img.Data[i+2] = byte(v >> 16)
+					img.Data[i+3] = byte(v >> 24)
+				}
+			}
+		}
+	}
+	return nil
+}
