@@ -108,9 +108,15 @@ export interface Settings {
   fsync: boolean;
 }
 
-/** Result of POST /files/upload for one file (ImportResult on the Go side). */
+/** Result of POST /files/upload for one file: the import summary of that file (a .zip may hold many). */
 export interface ImportResult {
-  [key: string]: unknown;
+  total?: number;
+  imported?: number;
+  duplicates?: number;
+  skipped?: number;
+  failed?: JobError[] | null;
+  bytes?: number;
+  cancelled?: boolean;
 }
 
 export interface StoreEvent {

@@ -18,26 +18,33 @@ export interface UploadItem {
 
 let seq = 0;
 
-/** Outcome of one upload as told by ImportResult (tolerant of its exact shape). */
-export function classify(r: ImportResult | null): { kind: 'imported' | 'duplicate' | 'skipped' | 'failed'; reason: string } {
-  const o = (r ?? {}) as Record<string, unknown>;
-  const num = (k: string) => (typeof o[k] === 'number' ? (o[k] as number) : 0);
-  const reason = typeof o.reason === 'string' ? o.reason : typeof o.error === 'string' ? o.error : '';
-  const status = typeof o.status === 'string' ? o.status.toLowerCase() : '';
-  if (status) {
-    if (status.startsWith('dup')) return { kind: 'duplicate', reason };
-    if (status.startsWith('skip') || status.includes('not dicom') || status.includes('non')) return { kind: 'skipped', reason };
-    if (status.startsWith('fail') || status === 'error') return { kind: 'failed', reason };
-    return { kind: 'imported', reason };
+export interface Tally {
+  imported: number;
+  duplicate: number;
+  skipped: number;
+  failed: number;
+  reasons: JobError[];
+}
+
+/**
+ * Counts of one upload from its ImportResult, the import summary of that
+ * file: {imported, duplicates, skipped, failed: [{item, reason}]}. A .zip may
+ * hold many files; failures inside it are reported as "<upload>: <entry>".
+ */
+export function tally(r: ImportResult | null, path: string): Tally {
+  const t: Tally = {
+    imported: r?.imported ?? 0,
+    duplicate: r?.duplicates ?? 0,
+    skipped: r?.skipped ?? 0,
+    failed: 0,
+    reasons: [],
+  };
+  for (const f of r?.failed ?? []) {
+    t.failed++;
+    const item = f.item || path;
+    t.reasons.push({ item: item === path || item.endsWith(path) ? path : `${path}: ${item}`, reason: f.reason || 'import failed' });
   }
-  if (num('failed') > 0 || (Array.isArray(o.errors) && o.errors.length > 0)) {
-    const errs = o.errors as { reason?: string }[] | undefined;
-    return { kind: 'failed', reason: reason || errs?.[0]?.reason || 'import failed' };
-  }
-  if (num('imported') > 0) return { kind: 'imported', reason };
-  if (num('duplicates') > 0 || num('duplicate') > 0) return { kind: 'duplicate', reason };
-  if (num('skipped') > 0) return { kind: 'skipped', reason };
-  return { kind: 'imported', reason };
+  return t;
 }
 
 /** Uploads the files; resolves when all are done or the job is cancelled. */
@@ -88,15 +95,15 @@ export async function uploadFiles(items: UploadItem[]): Promise<void> {
       if (i >= items.length) return;
       const it = items[i];
       try {
-        const res = await api.upload(it.path, it.file, ctrl.signal);
-        const c = classify(res);
-        counts[c.kind]++;
-        if (c.kind === 'failed') {
-          job.failed++;
-          if (errors.length < MAX_ERRORS) errors.push({ item: it.path, reason: c.reason || 'import failed' });
-        } else {
-          job.done++;
-        }
+        const t = tally(await api.upload(it.path, it.file, ctrl.signal), it.path);
+        counts.imported += t.imported;
+        counts.duplicate += t.duplicate;
+        counts.skipped += t.skipped;
+        counts.failed += t.failed;
+        for (const e of t.reasons) if (errors.length < MAX_ERRORS) errors.push(e);
+        // A file counts as failed when nothing in it could be imported.
+        if (t.failed > 0 && t.imported + t.duplicate + t.skipped === 0) job.failed++;
+        else job.done++;
       } catch (e) {
         if (ctrl.signal.aborted) return;
         counts.failed++;
@@ -108,7 +115,7 @@ export async function uploadFiles(items: UploadItem[]): Promise<void> {
     }
   };
   await Promise.all(Array.from({ length: Math.min(MAX_IN_FLIGHT, items.length) }, worker));
-  job.state = ctrl.signal.aborted ? 'cancelled' : counts.failed === items.length ? 'failed' : 'done';
+  job.state = ctrl.signal.aborted ? 'cancelled' : job.failed === items.length ? 'failed' : 'done';
   publish(true);
   const msg = `${job.title}: ${summary(counts)}${ctrl.signal.aborted ? ' (cancelled)' : ''}`;
   toast(msg, counts.failed > 0 ? 'error' : 'ok');

@@ -1,0 +1,207 @@
+// End-to-end test of the study browser against a running `lightbox serve`
+// whose store holds the imported test corpus (the Makefile sets it up).
+//   LIGHTBOX_URL     base URL of the server (required)
+//   LIGHTBOX_CORPUS  corpus directory (default $HOME/.cache/lightbox/corpus)
+// Expected values come from the corpus manifest, never from the app.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { launch, outDir } from './chromium.mjs';
+
+const BASE = process.env.LIGHTBOX_URL;
+const CORPUS = process.env.LIGHTBOX_CORPUS || path.join(os.homedir(), '.cache', 'lightbox', 'corpus');
+
+function readManifest() {
+  const file = path.join(CORPUS, 'manifest.tsv');
+  if (!fs.existsSync(file)) throw new Error(`corpus missing: run make corpus (${file})`);
+  const [head, ...lines] = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
+  const cols = head.split('\t');
+  return lines.map((l) => Object.fromEntries(l.split('\t').map((v, i) => [cols[i], v])));
+}
+
+/** PN wildcard match as the contract says: * and ?, case-insensitive, any component group. */
+function pnMatches(pattern, name) {
+  const re = new RegExp(
+    '^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$',
+    'iu',
+  );
+  return name.split('=').some((g) => re.test(g)) || re.test(name);
+}
+
+const rows = readManifest().filter((r) => r.expect === 'ok');
+const studyUIDs = [...new Set(rows.map((r) => r.study_uid))];
+const nameOf = new Map();
+for (const r of rows) if (!nameOf.has(r.study_uid) || (!nameOf.get(r.study_uid) && r.patient_name_utf8)) nameOf.set(r.study_uid, r.patient_name_utf8);
+const ct = rows.filter((r) => r.kind === 'ct');
+const ctStudy = ct[0]?.study_uid;
+const ctSeries = new Set(ct.map((r) => r.series_uid));
+const ctNativeSeries = ct.find((r) => r.ts_key === 'ele')?.series_uid;
+const charsetRows = rows.filter((r) => r.path.startsWith('charset/generated/') && r.patient_name_utf8);
+
+let browser;
+let page;
+const pageErrors = [];
+
+before(async () => {
+  assert.ok(BASE, 'LIGHTBOX_URL is not set: start `lightbox serve` on an imported corpus (make e2e does this)');
+  browser = await launch({ width: 1440, height: 900 });
+  page = await browser.context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(new URL('/#/studies', BASE).href);
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+const rowLocator = () => page.locator('table.study-table tbody tr[data-uid]');
+async function listedUIDs() {
+  return rowLocator().evaluateAll((trs) => trs.map((tr) => tr.dataset.uid));
+}
+async function waitForRowCount(n) {
+  await page.waitForFunction((n) => document.querySelectorAll('table.study-table tbody tr[data-uid]').length === n, n, {
+    timeout: 15000,
+  });
+}
+
+test('the table lists every study of the corpus', async () => {
+  assert.ok(studyUIDs.length > 10, `manifest has ${studyUIDs.length} studies`);
+  await waitForRowCount(studyUIDs.length);
+  assert.deepEqual(new Set(await listedUIDs()), new Set(studyUIDs));
+  assert.match(await page.locator('.count').innerText(), new RegExp(`^${studyUIDs.length} studies$`));
+});
+
+test('patient names in every character set are shown exactly', async () => {
+  assert.ok(charsetRows.length >= 10, `${charsetRows.length} charset files in the manifest`);
+  const shown = await page.evaluate((uids) => {
+    const out = {};
+    for (const uid of uids) out[uid] = document.querySelector(`tr[data-uid="${CSS.escape(uid)}"] td.c-patientName`)?.textContent ?? null;
+    return out;
+  }, charsetRows.map((r) => r.study_uid));
+  const wrong = charsetRows
+    .filter((r) => shown[r.study_uid] !== r.patient_name_utf8)
+    .map((r) => `${r.charset}: shown ${JSON.stringify(shown[r.study_uid])}, want ${JSON.stringify(r.patient_name_utf8)}`);
+  assert.deepEqual(wrong, []);
+  // Japanese (ISO 2022 IR 87) and Greek explicitly, as a reader would look for them.
+  const jp = charsetRows.find((r) => r.charset.includes('IR 87') && !r.charset.includes('IR 13'));
+  assert.ok(jp, 'manifest has an ISO 2022 IR 87 file');
+  assert.equal(await page.locator(`tr[data-uid="${jp.study_uid}"] td.c-patientName`).innerText(), 'Yamada^Tarou=山田^太郎=やまだ^たろう');
+});
+
+test('a patient name wildcard narrows the list', async () => {
+  const pattern = 'Phantom^C*';
+  const want = studyUIDs.filter((u) => pnMatches(pattern, nameOf.get(u) ?? ''));
+  assert.ok(want.length >= 2 && want.length < studyUIDs.length, `pattern matches ${want.length} studies`);
+  await page.keyboard.press('/'); // the shortcut focuses the patient-name search
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'f-patientName');
+  await page.keyboard.type(pattern);
+  await waitForRowCount(want.length);
+  assert.deepEqual(new Set(await listedUIDs()), new Set(want));
+  // '?' in a name pattern is one character.
+  await page.fill('#f-patientName', 'phantom^c?');
+  const want2 = studyUIDs.filter((u) => pnMatches('phantom^c?', nameOf.get(u) ?? ''));
+  await waitForRowCount(want2.length);
+  assert.deepEqual(new Set(await listedUIDs()), new Set(want2));
+  await page.click('.filters button:has-text("Clear")');
+  await waitForRowCount(studyUIDs.length);
+});
+
+test('selecting the CT study shows its series with real thumbnails', async () => {
+  assert.ok(ctStudy && ctNativeSeries, 'manifest has the CT study and its Explicit VR LE series');
+  await page.locator(`tr[data-uid="${ctStudy}"]`).click();
+  await page.waitForFunction((n) => document.querySelectorAll('.series-card').length === n, ctSeries.size, { timeout: 10000 });
+  assert.deepEqual(
+    new Set(await page.locator('.series-card').evaluateAll((cs) => cs.map((c) => c.dataset.uid))),
+    ctSeries,
+  );
+  assert.equal(await page.locator(`tr[data-uid="${ctStudy}"]`).getAttribute('aria-selected'), 'true');
+
+  // The native (Explicit VR LE) series must be a real rendering, not the placeholder.
+  const img = page.locator(`.series-card[data-uid="${ctNativeSeries}"] img.thumb`);
+  const src = await img.getAttribute('src');
+  const resp = await page.request.get(new URL(src, page.url()).href);
+  assert.equal(resp.status(), 200);
+  assert.equal(resp.headers()['content-type'], 'image/png');
+  assert.equal(resp.headers()['x-lightbox-placeholder'], undefined, 'native CT thumbnail is a placeholder');
+
+  await img.scrollIntoViewIfNeeded();
+  await page.waitForFunction(
+    (uid) => {
+      const i = document.querySelector(`.series-card[data-uid="${uid}"] img.thumb`);
+      return i && i.complete && i.naturalWidth > 0;
+    },
+    ctNativeSeries,
+    { timeout: 10000 },
+  );
+  const stats = await img.evaluate((i) => {
+    const c = document.createElement('canvas');
+    c.width = i.naturalWidth;
+    c.height = i.naturalHeight;
+    const g = c.getContext('2d');
+    g.drawImage(i, 0, 0);
+    const d = g.getImageData(0, 0, c.width, c.height).data;
+    const values = new Set();
+    let nonBlack = 0;
+    for (let p = 0; p < d.length; p += 4) {
+      const v = (d[p] << 16) | (d[p + 1] << 8) | d[p + 2];
+      values.add(v);
+      if (d[p] + d[p + 1] + d[p + 2] > 30) nonBlack++;
+    }
+    return { w: c.width, h: c.height, distinct: values.size, nonBlackFraction: nonBlack / (d.length / 4) };
+  });
+  assert.ok(stats.w >= 64 && stats.h >= 64, `thumbnail is ${stats.w}x${stats.h}`);
+  assert.ok(stats.distinct >= 8, `thumbnail has only ${stats.distinct} distinct colours`);
+  // The phantom is a disc of water and bone inside a square of air: a good part is bright.
+  assert.ok(stats.nonBlackFraction > 0.2, `only ${(stats.nonBlackFraction * 100).toFixed(1)}% of the thumbnail is not black`);
+
+  // Every other thumbnail loads (rendered or the "not yet supported" placeholder).
+  await page.waitForFunction(
+    () => [...document.querySelectorAll('.series-card img.thumb')].every((i) => i.complete),
+    null,
+    { timeout: 15000 },
+  );
+  const broken = await page.locator('.series-card img.thumb').evaluateAll((is) => is.filter((i) => i.naturalWidth === 0).map((i) => i.src));
+  assert.deepEqual(broken, []);
+  await page.screenshot({ path: path.join(outDir(), 'browser.png') });
+});
+
+test('keyboard: arrows move the selection, ? lists the shortcuts', async () => {
+  await page.locator('.table-wrap').click({ position: { x: 5, y: 5 } }).catch(() => {});
+  await page.evaluate(() => document.activeElement instanceof HTMLElement && document.activeElement.blur());
+  const uids = await listedUIDs();
+  const before = uids.indexOf(ctStudy);
+  await page.keyboard.press(before === uids.length - 1 ? 'ArrowUp' : 'ArrowDown');
+  const expect = uids[before === uids.length - 1 ? before - 1 : before + 1];
+  assert.equal(await page.locator('tr.selected').getAttribute('data-uid'), expect);
+  await page.keyboard.press('?');
+  await page.locator('dialog[open] table.shortcuts').waitFor({ timeout: 3000 });
+  assert.match(await page.locator('dialog[open]').innerText(), /Delete the selected study/);
+  await page.keyboard.press('Escape');
+  await page.locator('dialog[open]').waitFor({ state: 'detached', timeout: 3000 });
+});
+
+test('delete with confirmation removes a study', async () => {
+  const victim = studyUIDs.find((u) => nameOf.get(u) === 'Phantom^SC8') ?? studyUIDs[studyUIDs.length - 1];
+  await page.locator(`tr[data-uid="${victim}"]`).click();
+  // Cancelling keeps it.
+  await page.keyboard.press('Delete');
+  await page.locator('dialog[open] [data-action="cancel"]').click();
+  assert.equal(await rowLocator().count(), studyUIDs.length);
+  // Confirming removes it, from the table and from the store.
+  await page.locator('[data-action="delete-study"]').click();
+  const dlg = page.locator('dialog[open]');
+  assert.match(await dlg.innerText(), /Delete study\?/);
+  await dlg.locator('[data-action="confirm"]').click();
+  await waitForRowCount(studyUIDs.length - 1);
+  assert.ok(!(await listedUIDs()).includes(victim));
+  const left = await page.evaluate(async () => {
+    const r = await fetch('api/call/ListStudies', { method: 'POST', body: JSON.stringify([{ patientName: '', patientID: '', dateFrom: '', dateTo: '', modality: '', accession: '', description: '', sort: 'patientName', desc: false, limit: 1000, offset: 0 }]) });
+    return (await r.json()).map((s) => s.studyInstanceUID);
+  });
+  assert.equal(left.length, studyUIDs.length - 1);
+  assert.ok(!left.includes(victim));
+  assert.deepEqual(pageErrors, []);
+});
