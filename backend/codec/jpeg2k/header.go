@@ -282,10 +282,9 @@ func parseSPcod(r *reader, cp *codingParams, precincts bool) error {
 		if r.err {
 			return corrupt("COD/COC precinct sizes truncated")
 		}
+		// A precinct size of 2^0 above resolution 0 is invalid, but
+		// OpenJPEG writes it; its precincts are then empty (see setup).
 		cp.ppx[i], cp.ppy[i] = uint8(v&15), uint8(v>>4)
-		if i > 0 && (cp.ppx[i] == 0 || cp.ppy[i] == 0) {
-			return corrupt("precinct size 2^0 above resolution 0")
-		}
 	}
 	return nil
 }

@@ -64,7 +64,8 @@ func opjDecode(t testing.TB, cs []byte, reduce, w, h, nc int, prec int, signed b
 				u := uint16(raw[o]) | uint16(raw[o+1])<<8
 				v = int32(u)
 				if signed {
-					v = int32(int16(u))
+					// sign-extend from the precision
+					v = int32(int16(u<<(16-prec))) >> (16 - prec)
 				}
 			}
 			vals[i*nc+c] = v

@@ -177,11 +177,17 @@ func (tc *tileComp) setup() error {
 		}
 		xcb, ycb := min(cp.cbw, res.ppx), min(cp.cbh, res.ppy)
 		bppx, bppy := res.ppx, res.ppy
+		emptyPrecincts := false
 		if r == 0 {
 			res.bands = []band{{orient: bandLL, x0: res.x0, y0: res.y0, x1: res.x1, y1: res.y1}}
 		} else {
-			xcb, ycb = min(cp.cbw, res.ppx-1), min(cp.cbh, res.ppy-1)
-			bppx, bppy = res.ppx-1, res.ppy-1
+			if res.ppx == 0 || res.ppy == 0 {
+				// Invalid 2^0 precincts: like OpenJPEG, which writes them,
+				// give them no code-blocks.
+				emptyPrecincts = true
+			}
+			xcb, ycb = min(cp.cbw, max(res.ppx-1, 0)), min(cp.cbh, max(res.ppy-1, 0))
+			bppx, bppy = max(res.ppx-1, 0), max(res.ppy-1, 0)
 			nb := nl - r + 1
 			res.bands = make([]band, 3)
 			lw := tc.res[r-1].x1 - tc.res[r-1].x0
@@ -232,7 +238,7 @@ func (tc *tileComp) setup() error {
 				for bi := range res.bands {
 					b := &res.bands[bi]
 					pb := &pr.b[bi]
-					if b.ncbx == 0 || b.ncby == 0 {
+					if b.ncbx == 0 || b.ncby == 0 || emptyPrecincts {
 						continue
 					}
 					rx0 := max(b.x0, (px0+i)<<bppx)
