@@ -1,58 +1,44 @@
-// PLACEHOLDER owned by the viewer developer: replace this whole file with the
-// Cornerstone3D viewer. The contract the rest of the app relies on:
-//   - export function openViewer(studyUID: string): void  (called by the
-//     study browser on Enter / double-click / the "Open" button, and by the
-//     router for #/viewer/<studyUID>);
-//   - export function initViewer(): void  (called once at start-up, before
-//     routing, so that a reload of #/viewer/<uid> lands in the viewer);
-//   - register a view with id 'viewer' through registerView() from '../shell'
-//     and show it with showView('viewer', studyUID); go back with
-//     showView('studies').
-// Data: api.listSeries / api.listInstances and the files.* URLs in '../api/api'.
+// The viewer feature: registers the 'viewer' view with the shell and opens
+// studies in it. The Viewer (and Cornerstone) is created on first use.
 
-import { api } from '../api/api';
 import { registerView, showView } from '../shell';
+import type { Viewer } from './viewer';
 
-let el: HTMLElement | null = null;
+let viewer: Viewer | null = null;
+let loading: Promise<Viewer> | null = null;
+const el = document.createElement('section');
+el.className = 'viewer-host';
+let registered = false;
 
-function ensureView(): HTMLElement {
-  if (el) return el;
-  el = document.createElement('section');
-  el.className = 'viewer-placeholder';
+async function getViewer(): Promise<Viewer> {
+  if (viewer) return viewer;
+  if (!loading) {
+    loading = import('./viewer').then((m) => {
+      viewer = new m.Viewer();
+      el.append(viewer.root);
+      (window as unknown as { __lbViewer: Viewer }).__lbViewer = viewer;
+      return viewer;
+    });
+  }
+  return loading;
+}
+
+function ensureView(): void {
+  if (registered) return;
+  registered = true;
   registerView({
     id: 'viewer',
     title: 'Viewer',
     nav: false,
     element: el,
-    show: (uid) => void render(uid),
+    show: (uid) => {
+      void getViewer().then((v) => {
+        v.shown();
+        if (uid) void v.openStudy(uid);
+      });
+    },
+    hide: () => viewer?.hidden(),
   });
-  return el;
-}
-
-async function render(studyUID: string): Promise<void> {
-  const root = ensureView();
-  root.replaceChildren();
-  const back = document.createElement('button');
-  back.type = 'button';
-  back.textContent = '← Studies';
-  back.addEventListener('click', () => showView('studies'));
-  const h = document.createElement('h2');
-  h.textContent = 'Viewer';
-  const p = document.createElement('p');
-  p.textContent = `Study ${studyUID}`;
-  root.append(back, h, p);
-  try {
-    const series = (await api.listSeries(studyUID)) ?? [];
-    const ul = document.createElement('ul');
-    for (const s of series) {
-      const li = document.createElement('li');
-      li.textContent = `${s.modality} #${s.seriesNumber} ${s.seriesDescription} (${s.numberOfInstances})`;
-      ul.append(li);
-    }
-    root.append(ul);
-  } catch (e) {
-    p.textContent += ` — ${e instanceof Error ? e.message : String(e)}`;
-  }
 }
 
 /** Registers the viewer view early so #/viewer/<uid> routes work on reload. */
@@ -60,6 +46,7 @@ export function initViewer(): void {
   ensureView();
 }
 
+/** Opens a study in the viewer. */
 export function openViewer(studyUID: string): void {
   ensureView();
   showView('viewer', studyUID);
