@@ -26,6 +26,10 @@ func Encode(term, s string) (raw []byte, specificCharacterSet string, err error)
 	if !utf8.ValidString(s) {
 		return nil, "", ErrInvalidUTF8
 	}
+	if i := strings.IndexByte(s, esc); i >= 0 {
+		// ESC would start an escape sequence in the receiver's decoder.
+		return nil, "", fmt.Errorf("%w: ESC at byte %d", ErrUnrepresentable, i)
+	}
 	if strings.Trim(term, " ") == "" {
 		term = "ISO_IR 192"
 	}
@@ -68,7 +72,7 @@ func encodeWhole(t *termInfo, s string) ([]byte, error) {
 			continue
 		}
 		b, err := enc.Bytes([]byte(string(r)))
-		if err != nil || len(b) == 0 {
+		if err != nil || len(b) == 0 || !decodesTo(t.whole.enc, b, r) {
 			return nil, unrepresentable(t, r, i)
 		}
 		out = append(out, b...)
@@ -129,7 +133,7 @@ func (e *setEncoder) encode(s set, r rune) ([]byte, bool) {
 			e.euc[info.euc] = enc
 		}
 		b, err := enc.Bytes([]byte(string(r)))
-		if err != nil {
+		if err != nil || !decodesTo(info.euc, b, r) {
 			return nil, false
 		}
 		if info.prefix != 0 {
@@ -147,6 +151,15 @@ func (e *setEncoder) encode(s set, r rune) ([]byte, bool) {
 		return b, true
 	}
 	return nil, false
+}
+
+// decodesTo reports whether b decodes to r alone. The x/text encoders do
+// not always invert their decoders (GB18030 writes private-use characters
+// as four-byte codes that decode to other characters); Encode never sends
+// bytes that would read back as something else.
+func decodesTo(e encoding.Encoding, b []byte, r rune) bool {
+	back, err := e.NewDecoder().Bytes(b)
+	return err == nil && string(back) == string(r)
 }
 
 // encode2022 writes s with ISO 2022 escape sequences.
@@ -202,7 +215,15 @@ func encode2022(t *termInfo, s string) ([]byte, string, error) {
 	for i, r := range s {
 		switch {
 		case r == '^' || r == '=' || r == '\\' || r == '\r' || r == '\n' || r == '\t' || r == '\f':
+			// Return to the initial designations explicitly, so that the
+			// bytes decode the same whether or not the reader resets
+			// here (it does not at '^' and '=' outside PN). A G1 with
+			// no initial set cannot be undone: then g1 is forgotten, and
+			// the next G1 character designates its set again.
 			designate(initG0)
+			if initG1 != setNone {
+				designate(initG1)
+			}
 			out = append(out, byte(r))
 			g0, g1 = initG0, initG1
 		case r < utf8.RuneSelf:

@@ -68,7 +68,7 @@ var sets = [numSets]setInfo{
 	setJIS0208:  {double: true, euc: japanese.EUCJP, g0esc: "$B"},
 	setJIS0212:  {double: true, euc: japanese.EUCJP, prefix: 0x8F, g0esc: "$(D"},
 	setKSC:      {double: true, euc: korean.EUCKR, g1esc: "$)C"},
-	setGB2312:   {double: true, euc: simplifiedchinese.GBK, g1esc: "$)A"},
+	setGB2312:   {double: true, euc: simplifiedchinese.GB18030, g1esc: "$)A"}, // GB18030 pairs: A2E3 is €
 }
 
 // escape is one recognised escape sequence (the bytes after ESC).
