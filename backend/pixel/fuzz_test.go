@@ -7,6 +7,7 @@ import (
 
 	"lightbox/backend/dcm"
 	"lightbox/backend/internal/testcorpus"
+	"lightbox/backend/pixel/pixeltest"
 )
 
 // FuzzFrames runs the parser and the frame layer (with every default codec)
@@ -25,17 +26,17 @@ func FuzzFrames(f *testing.F) {
 		}
 		f.Add(b)
 	}
-	f.Add(newBuilder(dcm.ExplicitVRBigEndian).image(1, 3, 1, 8, 8, 7, 0, "MONOCHROME2").frames(2).
-		ow(dcm.TagPixelData, 1, 2, 3).buf)
-	f.Add(newBuilder(dcm.ExplicitVRLittleEndian).image(3, 3, 1, 1, 1, 0, 0, "MONOCHROME2").frames(3).
-		el(dcm.TagPixelData, "OB", []byte{1, 2, 3, 4}).buf)
-	f.Add(newBuilder(dcm.JPEGLosslessSV1).image(1, 8, 1, 8, 8, 7, 0, "MONOCHROME2").frames(2).
-		encap(le32s(0, 22), []byte{0xFF, 0xD8}, []byte{1, 2, 3, 4}, []byte{0xFF, 0xD8, 0xFF, 0xD9}).buf)
-	f.Add(newBuilder(dcm.ExplicitVRLittleEndian).image(1, 4, 1, 8, 8, 7, 0, "PALETTE COLOR").
-		us(dcm.TagRedPaletteDescriptor, 4, 0, 16).us(dcm.TagGreenPaletteDescriptor, 4, 0, 16).
-		us(dcm.TagBluePaletteDescriptor, 4, 0, 16).
-		ow(dcm.TagSegRedPaletteData, 0, 1, 0, 1, 3, 300).ow(dcm.TagSegGreenPaletteData, 0, 2, 7, 8, 2, 1, 0, 0).
-		ow(dcm.TagSegBluePaletteData, 0, 1, 5, 1, 3, 5).el(dcm.TagPixelData, "OB", []byte{0, 1, 2, 3}).buf)
+	f.Add(pixeltest.New(dcm.ExplicitVRBigEndian).Image(1, 3, 1, 8, 8, 7, 0, "MONOCHROME2").Frames(2).
+		OW(dcm.TagPixelData, 1, 2, 3).Buf)
+	f.Add(pixeltest.New(dcm.ExplicitVRLittleEndian).Image(3, 3, 1, 1, 1, 0, 0, "MONOCHROME2").Frames(3).
+		El(dcm.TagPixelData, "OB", []byte{1, 2, 3, 4}).Buf)
+	f.Add(pixeltest.New(dcm.JPEGLosslessSV1).Image(1, 8, 1, 8, 8, 7, 0, "MONOCHROME2").Frames(2).
+		Encap(pixeltest.LE32(0, 22), []byte{0xFF, 0xD8}, []byte{1, 2, 3, 4}, []byte{0xFF, 0xD8, 0xFF, 0xD9}).Buf)
+	f.Add(pixeltest.New(dcm.ExplicitVRLittleEndian).Image(1, 4, 1, 8, 8, 7, 0, "PALETTE COLOR").
+		US(dcm.TagRedPaletteDescriptor, 4, 0, 16).US(dcm.TagGreenPaletteDescriptor, 4, 0, 16).
+		US(dcm.TagBluePaletteDescriptor, 4, 0, 16).
+		OW(dcm.TagSegRedPaletteData, 0, 1, 0, 1, 3, 300).OW(dcm.TagSegGreenPaletteData, 0, 2, 7, 8, 2, 1, 0, 0).
+		OW(dcm.TagSegBluePaletteData, 0, 1, 5, 1, 3, 5).El(dcm.TagPixelData, "OB", []byte{0, 1, 2, 3}).Buf)
 	codecs := DefaultCodecs()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		file, err := dcm.ParseBytes(data, dcm.Options{MaxInflated: 16 << 20})

@@ -11,11 +11,12 @@ import (
 
 	"lightbox/backend/codec"
 	"lightbox/backend/dcm"
+	"lightbox/backend/pixel/pixeltest"
 )
 
-func open(t *testing.T, b *builder, opts ...Option) (*Image, error) {
+func open(t *testing.T, b *pixeltest.Builder, opts ...Option) (*Image, error) {
 	t.Helper()
-	f, err := b.parse()
+	f, err := b.Parse()
 	if err != nil {
 		t.Fatalf("parse: %v", err)
 	}
@@ -42,55 +43,55 @@ func u16le(v ...uint16) []byte {
 func TestNative(t *testing.T) {
 	cases := []struct {
 		name   string
-		build  func() *builder
+		build  func() *pixeltest.Builder
 		frames [][]int64
 		dtype  string
 	}{
-		{"signed 12 in 16, garbage above the high bit", func() *builder {
-			return newBuilder(dcm.ExplicitVRLittleEndian).image(1, 4, 1, 16, 12, 11, 1, "MONOCHROME2").
-				el(dcm.TagPixelData, "OW", u16le(0xF800, 0x07FF, 0x1FFF, 0xA001))
+		{"signed 12 in 16, garbage above the high bit", func() *pixeltest.Builder {
+			return pixeltest.New(dcm.ExplicitVRLittleEndian).Image(1, 4, 1, 16, 12, 11, 1, "MONOCHROME2").
+				El(dcm.TagPixelData, "OW", u16le(0xF800, 0x07FF, 0x1FFF, 0xA001))
 		}, [][]int64{{-2048, 2047, -1, 1}}, "int16"},
-		{"unsigned 8 stored at high bit 11", func() *builder {
-			return newBuilder(dcm.ExplicitVRLittleEndian).image(1, 3, 1, 16, 8, 11, 0, "MONOCHROME2").
-				el(dcm.TagPixelData, "OW", u16le(0x0FF0, 0x0010, 0xF00F))
+		{"unsigned 8 stored at high bit 11", func() *pixeltest.Builder {
+			return pixeltest.New(dcm.ExplicitVRLittleEndian).Image(1, 3, 1, 16, 8, 11, 0, "MONOCHROME2").
+				El(dcm.TagPixelData, "OW", u16le(0x0FF0, 0x0010, 0xF00F))
 		}, [][]int64{{255, 1, 0}}, "uint16"},
-		{"signed 8-bit", func() *builder {
-			return newBuilder(dcm.ExplicitVRLittleEndian).image(1, 3, 1, 8, 8, 7, 1, "MONOCHROME2").
-				el(dcm.TagPixelData, "OB", []byte{0x80, 0x7F, 0xFF})
+		{"signed 8-bit", func() *pixeltest.Builder {
+			return pixeltest.New(dcm.ExplicitVRLittleEndian).Image(1, 3, 1, 8, 8, 7, 1, "MONOCHROME2").
+				El(dcm.TagPixelData, "OB", []byte{0x80, 0x7F, 0xFF})
 		}, [][]int64{{-128, 127, -1}}, "int8"},
-		{"1-bit, 3 frames of 3x3 not byte aligned", func() *builder {
+		{"1-bit, 3 frames of 3x3 not byte aligned", func() *pixeltest.Builder {
 			// 27 bits: frame k has pixel k*4 % 9 set, LSB first
 			bits := make([]byte, 4)
 			for _, i := range []int{0, 9 + 4, 18 + 8} {
 				bits[i/8] |= 1 << (i % 8)
 			}
-			return newBuilder(dcm.ExplicitVRLittleEndian).image(3, 3, 1, 1, 1, 0, 0, "MONOCHROME2").frames(3).
-				el(dcm.TagPixelData, "OB", bits)
+			return pixeltest.New(dcm.ExplicitVRLittleEndian).Image(3, 3, 1, 1, 1, 0, 0, "MONOCHROME2").Frames(3).
+				El(dcm.TagPixelData, "OB", bits)
 		}, [][]int64{{1, 0, 0, 0, 0, 0, 0, 0, 0}, {0, 0, 0, 0, 1, 0, 0, 0, 0}, {0, 0, 0, 0, 0, 0, 0, 0, 1}}, "uint8"},
-		{"RGB planar configuration 1, two frames", func() *builder {
-			return newBuilder(dcm.ExplicitVRLittleEndian).image(1, 2, 3, 8, 8, 7, 0, "RGB").
-				us(dcm.TagPlanarConfiguration, 1).frames(2).
-				el(dcm.TagPixelData, "OB", []byte{1, 2, 3, 4, 5, 6, 11, 12, 13, 14, 15, 16})
+		{"RGB planar configuration 1, two frames", func() *pixeltest.Builder {
+			return pixeltest.New(dcm.ExplicitVRLittleEndian).Image(1, 2, 3, 8, 8, 7, 0, "RGB").
+				US(dcm.TagPlanarConfiguration, 1).Frames(2).
+				El(dcm.TagPixelData, "OB", []byte{1, 2, 3, 4, 5, 6, 11, 12, 13, 14, 15, 16})
 		}, [][]int64{{1, 3, 5, 2, 4, 6}, {11, 13, 15, 12, 14, 16}}, "rgb8"},
-		{"big endian 16-bit signed", func() *builder {
-			b := newBuilder(dcm.ExplicitVRBigEndian).image(1, 3, 1, 16, 16, 15, 1, "MONOCHROME2")
-			return b.ow(dcm.TagPixelData, 0x8000, 0x1234, 0xFFFE)
+		{"big endian 16-bit signed", func() *pixeltest.Builder {
+			b := pixeltest.New(dcm.ExplicitVRBigEndian).Image(1, 3, 1, 16, 16, 15, 1, "MONOCHROME2")
+			return b.OW(dcm.TagPixelData, 0x8000, 0x1234, 0xFFFE)
 		}, [][]int64{{-32768, 0x1234, -2}}, "int16"},
-		{"big endian 8-bit in OW words, odd frame", func() *builder {
-			b := newBuilder(dcm.ExplicitVRBigEndian).image(1, 3, 1, 8, 8, 7, 0, "MONOCHROME2").frames(2)
-			return b.ow(dcm.TagPixelData, 0x0201, 0x0403, 0x0605) // first pixel in the low byte of each word
+		{"big endian 8-bit in OW words, odd frame", func() *pixeltest.Builder {
+			b := pixeltest.New(dcm.ExplicitVRBigEndian).Image(1, 3, 1, 8, 8, 7, 0, "MONOCHROME2").Frames(2)
+			return b.OW(dcm.TagPixelData, 0x0201, 0x0403, 0x0605) // first pixel in the low byte of each word
 		}, [][]int64{{1, 2, 3}, {4, 5, 6}}, "uint8"},
-		{"big endian 32-bit", func() *builder {
-			b := newBuilder(dcm.ExplicitVRBigEndian).image(1, 2, 1, 32, 32, 31, 0, "MONOCHROME2")
-			return b.ow(dcm.TagPixelData, 0x0001, 0x0002, 0xFFFF, 0xFFFF)
+		{"big endian 32-bit", func() *pixeltest.Builder {
+			b := pixeltest.New(dcm.ExplicitVRBigEndian).Image(1, 2, 1, 32, 32, 31, 0, "MONOCHROME2")
+			return b.OW(dcm.TagPixelData, 0x0001, 0x0002, 0xFFFF, 0xFFFF)
 		}, [][]int64{{0x00010002, 0xFFFFFFFF}}, "uint32"},
-		{"YBR_FULL_422 to RGB", func() *builder {
-			return newBuilder(dcm.ExplicitVRLittleEndian).image(1, 2, 3, 8, 8, 7, 0, "YBR_FULL_422").
-				el(dcm.TagPixelData, "OB", []byte{100, 200, 128, 228})
+		{"YBR_FULL_422 to RGB", func() *pixeltest.Builder {
+			return pixeltest.New(dcm.ExplicitVRLittleEndian).Image(1, 2, 3, 8, 8, 7, 0, "YBR_FULL_422").
+				El(dcm.TagPixelData, "OB", []byte{100, 200, 128, 228})
 		}, [][]int64{{240, 29, 100, 255, 129, 200}}, "rgb8"},
-		{"YBR_FULL to RGB", func() *builder {
-			return newBuilder(dcm.ExplicitVRLittleEndian).image(1, 1, 3, 8, 8, 7, 0, "YBR_FULL").
-				el(dcm.TagPixelData, "OB", []byte{76, 85, 255, 0}) // pure red, rounded
+		{"YBR_FULL to RGB", func() *pixeltest.Builder {
+			return pixeltest.New(dcm.ExplicitVRLittleEndian).Image(1, 1, 3, 8, 8, 7, 0, "YBR_FULL").
+				El(dcm.TagPixelData, "OB", []byte{76, 85, 255, 0}) // pure red, rounded
 		}, [][]int64{{254, 0, 0}}, "rgb8"},
 	}
 	for _, c := range cases {
@@ -132,34 +133,34 @@ func TestYBRFormula(t *testing.T) {
 
 func TestEncapsulatedFrames(t *testing.T) {
 	ts := "1.2.840.10008.1.2.4.70"
-	codecs := Codecs{ts: copyCodec{}}
+	codecs := Codecs{ts: pixeltest.CopyCodec{}}
 	f := func(b ...byte) []byte { return b }
 	soi := func(rest ...byte) []byte { return append([]byte{0xFF, 0xD8, 0xFF}, rest...) }
 	cases := []struct {
 		name  string
-		build func(*builder) *builder
+		build func(*pixeltest.Builder) *pixeltest.Builder
 		want  [][]byte
 	}{
-		{"basic offset table, multi-fragment frames", func(b *builder) *builder {
+		{"basic offset table, multi-fragment frames", func(b *pixeltest.Builder) *pixeltest.Builder {
 			// frame 0: 2+4 bytes, frame 1: 2+2+2 bytes; items are 8+len
-			return b.frames(2).encap(le32s(0, 10+12), f(1, 2), f(3, 4, 5, 6), f(7, 8), f(9, 10), f(11, 12))
+			return b.Frames(2).Encap(pixeltest.LE32(0, 10+12), f(1, 2), f(3, 4, 5, 6), f(7, 8), f(9, 10), f(11, 12))
 		}, [][]byte{{1, 2, 3, 4, 5, 6}, {7, 8, 9, 10, 11, 12}}},
-		{"extended offset table", func(b *builder) *builder {
-			return b.frames(2).el(dcm.TagExtendedOffsetTable, "OV", le64s(0, 14)).
-				el(dcm.TagExtendedOffsetLengths, "OV", le64s(6, 6)).
-				encap(nil, f(1, 2, 3, 4, 5, 6), f(7, 8, 9, 10, 11, 12))
+		{"extended offset table", func(b *pixeltest.Builder) *pixeltest.Builder {
+			return b.Frames(2).El(dcm.TagExtendedOffsetTable, "OV", pixeltest.LE64(0, 14)).
+				El(dcm.TagExtendedOffsetLengths, "OV", pixeltest.LE64(6, 6)).
+				Encap(nil, f(1, 2, 3, 4, 5, 6), f(7, 8, 9, 10, 11, 12))
 		}, [][]byte{{1, 2, 3, 4, 5, 6}, {7, 8, 9, 10, 11, 12}}},
-		{"codec markers, empty offset table", func(b *builder) *builder {
-			return b.frames(2).encap(nil, soi(1, 2, 3), f(4, 5), soi(1, 2, 3), f(9, 9))
+		{"codec markers, empty offset table", func(b *pixeltest.Builder) *pixeltest.Builder {
+			return b.Frames(2).Encap(nil, soi(1, 2, 3), f(4, 5), soi(1, 2, 3), f(9, 9))
 		}, [][]byte{{0xFF, 0xD8, 0xFF, 1, 2, 3, 4, 5}, {0xFF, 0xD8, 0xFF, 1, 2, 3, 9, 9}}},
-		{"one fragment per frame", func(b *builder) *builder {
-			return b.frames(2).encap(nil, f(1, 2, 3, 4, 5, 6, 7, 8), f(9, 10, 11, 12, 13, 14, 15, 16))
+		{"one fragment per frame", func(b *pixeltest.Builder) *pixeltest.Builder {
+			return b.Frames(2).Encap(nil, f(1, 2, 3, 4, 5, 6, 7, 8), f(9, 10, 11, 12, 13, 14, 15, 16))
 		}, [][]byte{{1, 2, 3, 4, 5, 6, 7, 8}, {9, 10, 11, 12, 13, 14, 15, 16}}},
-		{"single frame in three fragments", func(b *builder) *builder {
-			return b.encap(nil, f(1, 2), f(3, 4, 5, 6), f(7, 8))
+		{"single frame in three fragments", func(b *pixeltest.Builder) *pixeltest.Builder {
+			return b.Encap(nil, f(1, 2), f(3, 4, 5, 6), f(7, 8))
 		}, [][]byte{{1, 2, 3, 4, 5, 6, 7, 8}}},
-		{"wrong offset table falls back to one fragment per frame", func(b *builder) *builder {
-			return b.frames(2).encap(le32s(0, 3), f(1, 2, 3, 4, 5, 6, 7, 8), f(9, 10, 11, 12, 13, 14, 15, 16))
+		{"wrong offset table falls back to one fragment per frame", func(b *pixeltest.Builder) *pixeltest.Builder {
+			return b.Frames(2).Encap(pixeltest.LE32(0, 3), f(1, 2, 3, 4, 5, 6, 7, 8), f(9, 10, 11, 12, 13, 14, 15, 16))
 		}, [][]byte{{1, 2, 3, 4, 5, 6, 7, 8}, {9, 10, 11, 12, 13, 14, 15, 16}}},
 	}
 	for _, c := range cases {
@@ -168,7 +169,7 @@ func TestEncapsulatedFrames(t *testing.T) {
 			for _, w := range c.want {
 				cols = len(w)
 			}
-			b := newBuilder(ts).image(1, cols, 1, 8, 8, 7, 0, "MONOCHROME2")
+			b := pixeltest.New(ts).Image(1, cols, 1, 8, 8, 7, 0, "MONOCHROME2")
 			img, err := open(t, c.build(b), WithCodecs(codecs))
 			if err != nil {
 				t.Fatal(err)
@@ -188,31 +189,31 @@ func TestEncapsulatedFrames(t *testing.T) {
 
 func TestErrors(t *testing.T) {
 	ctx := context.Background()
-	j2k := newBuilder(dcm.JPEG2000).image(2, 2, 1, 8, 8, 7, 0, "MONOCHROME2").encap(nil, []byte{0xFF, 0x4F, 0xFF, 0x51})
+	j2k := pixeltest.New(dcm.JPEG2000).Image(2, 2, 1, 8, 8, 7, 0, "MONOCHROME2").Encap(nil, []byte{0xFF, 0x4F, 0xFF, 0x51})
 	if _, err := open(t, j2k, WithCodecs(Codecs{})); !errors.Is(err, ErrUnsupportedTS) ||
 		err.Error() != "unsupported transfer syntax JPEG 2000 (1.2.840.10008.1.2.4.91)" {
 		t.Errorf("absent codec: %v", err)
 	}
 	cases := []struct {
 		name  string
-		build *builder
+		build *pixeltest.Builder
 		want  error
 	}{
-		{"rows 0", newBuilder(dcm.ExplicitVRLittleEndian).image(0, 2, 1, 8, 8, 7, 0, "MONOCHROME2").
-			el(dcm.TagPixelData, "OB", []byte{1, 2}), ErrInvalidImage},
-		{"bits stored above allocated", newBuilder(dcm.ExplicitVRLittleEndian).image(1, 1, 1, 16, 17, 16, 0, "MONOCHROME2").
-			el(dcm.TagPixelData, "OW", []byte{1, 2}), ErrInvalidImage},
-		{"pixel data too short", newBuilder(dcm.ExplicitVRLittleEndian).image(2, 2, 1, 16, 16, 15, 0, "MONOCHROME2").
-			el(dcm.TagPixelData, "OW", []byte{1, 2, 3, 4}), ErrInvalidImage},
-		{"too short for the frames", newBuilder(dcm.ExplicitVRLittleEndian).image(1, 2, 1, 8, 8, 7, 0, "MONOCHROME2").
-			frames(3).el(dcm.TagPixelData, "OB", []byte{1, 2, 3, 4}), ErrInvalidImage},
-		{"no pixel data", newBuilder(dcm.ExplicitVRLittleEndian).image(1, 2, 1, 8, 8, 7, 0, "MONOCHROME2"), ErrNoPixelData},
-		{"no fragments", newBuilder(dcm.RLELossless).image(1, 2, 1, 8, 8, 7, 0, "MONOCHROME2").encap(nil), ErrInvalidImage},
-		{"more frames than fragments", newBuilder(dcm.RLELossless).image(1, 2, 1, 8, 8, 7, 0, "MONOCHROME2").frames(3).
-			encap(nil, []byte{1, 2}), ErrInvalidImage},
-		{"samples per pixel 4", newBuilder(dcm.ExplicitVRLittleEndian).image(1, 1, 4, 8, 8, 7, 0, "ARGB").
-			el(dcm.TagPixelData, "OB", []byte{1, 2, 3, 4}), ErrUnsupported},
-		{"huge frame", newBuilder(dcm.RLELossless).image(65535, 65535, 3, 32, 32, 31, 0, "RGB").encap(nil, []byte{1, 2}), ErrTooLarge},
+		{"rows 0", pixeltest.New(dcm.ExplicitVRLittleEndian).Image(0, 2, 1, 8, 8, 7, 0, "MONOCHROME2").
+			El(dcm.TagPixelData, "OB", []byte{1, 2}), ErrInvalidImage},
+		{"bits stored above allocated", pixeltest.New(dcm.ExplicitVRLittleEndian).Image(1, 1, 1, 16, 17, 16, 0, "MONOCHROME2").
+			El(dcm.TagPixelData, "OW", []byte{1, 2}), ErrInvalidImage},
+		{"pixel data too short", pixeltest.New(dcm.ExplicitVRLittleEndian).Image(2, 2, 1, 16, 16, 15, 0, "MONOCHROME2").
+			El(dcm.TagPixelData, "OW", []byte{1, 2, 3, 4}), ErrInvalidImage},
+		{"too short for the frames", pixeltest.New(dcm.ExplicitVRLittleEndian).Image(1, 2, 1, 8, 8, 7, 0, "MONOCHROME2").
+			Frames(3).El(dcm.TagPixelData, "OB", []byte{1, 2, 3, 4}), ErrInvalidImage},
+		{"no pixel data", pixeltest.New(dcm.ExplicitVRLittleEndian).Image(1, 2, 1, 8, 8, 7, 0, "MONOCHROME2"), ErrNoPixelData},
+		{"no fragments", pixeltest.New(dcm.RLELossless).Image(1, 2, 1, 8, 8, 7, 0, "MONOCHROME2").Encap(nil), ErrInvalidImage},
+		{"more frames than fragments", pixeltest.New(dcm.RLELossless).Image(1, 2, 1, 8, 8, 7, 0, "MONOCHROME2").Frames(3).
+			Encap(nil, []byte{1, 2}), ErrInvalidImage},
+		{"samples per pixel 4", pixeltest.New(dcm.ExplicitVRLittleEndian).Image(1, 1, 4, 8, 8, 7, 0, "ARGB").
+			El(dcm.TagPixelData, "OB", []byte{1, 2, 3, 4}), ErrUnsupported},
+		{"huge frame", pixeltest.New(dcm.RLELossless).Image(65535, 65535, 3, 32, 32, 31, 0, "RGB").Encap(nil, []byte{1, 2}), ErrTooLarge},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -222,8 +223,8 @@ func TestErrors(t *testing.T) {
 			}
 		})
 	}
-	img, err := open(t, newBuilder(dcm.ExplicitVRLittleEndian).image(1, 2, 1, 8, 8, 7, 0, "MONOCHROME2").
-		el(dcm.TagPixelData, "OB", []byte{1, 2}))
+	img, err := open(t, pixeltest.New(dcm.ExplicitVRLittleEndian).Image(1, 2, 1, 8, 8, 7, 0, "MONOCHROME2").
+		El(dcm.TagPixelData, "OB", []byte{1, 2}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,8 +242,8 @@ func TestErrors(t *testing.T) {
 		t.Errorf("cancelled context: %v", err)
 	}
 	// a codec error is passed on, wrapped
-	rle := newBuilder(dcm.RLELossless).image(1, 2, 1, 8, 8, 7, 0, "MONOCHROME2").encap(nil, []byte{1, 2, 3})
-	img, err = open(t, rle, WithCodecs(Codecs{dcm.RLELossless: copyCodec{}}))
+	rle := pixeltest.New(dcm.RLELossless).Image(1, 2, 1, 8, 8, 7, 0, "MONOCHROME2").Encap(nil, []byte{1, 2, 3})
+	img, err = open(t, rle, WithCodecs(Codecs{dcm.RLELossless: pixeltest.CopyCodec{}}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,9 +254,9 @@ func TestErrors(t *testing.T) {
 
 func TestModalityLUTAndRescale(t *testing.T) {
 	ctx := context.Background()
-	b := newBuilder(dcm.ExplicitVRLittleEndian).image(1, 3, 1, 16, 12, 11, 1, "MONOCHROME2").
-		str(dcm.TagRescaleIntercept, "DS", "-1024").str(dcm.TagRescaleSlope, "DS", "2.5").
-		el(dcm.TagPixelData, "OW", u16le(0xFFFF, 0, 100))
+	b := pixeltest.New(dcm.ExplicitVRLittleEndian).Image(1, 3, 1, 16, 12, 11, 1, "MONOCHROME2").
+		Str(dcm.TagRescaleIntercept, "DS", "-1024").Str(dcm.TagRescaleSlope, "DS", "2.5").
+		El(dcm.TagPixelData, "OW", u16le(0xFFFF, 0, 100))
 	img, err := open(t, b)
 	if err != nil {
 		t.Fatal(err)
@@ -268,17 +269,17 @@ func TestModalityLUTAndRescale(t *testing.T) {
 	}
 	// Modality LUT Sequence: 4 entries from -1, 16 bits
 	var item []byte
-	item = appendHeader(item, binary.LittleEndian, dcm.TagLUTDescriptor, "SS", 6)
+	item = pixeltest.AppendHeader(item, binary.LittleEndian, dcm.TagLUTDescriptor, "SS", 6)
 	item = append(item, u16le(4, 0xFFFF, 16)...)
-	item = appendHeader(item, binary.LittleEndian, dcm.TagLUTData, "OW", 8)
+	item = pixeltest.AppendHeader(item, binary.LittleEndian, dcm.TagLUTData, "OW", 8)
 	item = append(item, u16le(10, 20, 30, 40)...)
 	var seq []byte
 	seq = append(seq, u16le(0xFFFE, 0xE000)...)
 	seq = binary.LittleEndian.AppendUint32(seq, uint32(len(item)))
 	seq = append(seq, item...)
-	b = newBuilder(dcm.ExplicitVRLittleEndian).image(1, 4, 1, 16, 16, 15, 1, "MONOCHROME2").
-		el(dcm.TagModalityLUTSequence, "SQ", seq).
-		el(dcm.TagPixelData, "OW", u16le(0xFFFE, 0xFFFF, 1, 7))
+	b = pixeltest.New(dcm.ExplicitVRLittleEndian).Image(1, 4, 1, 16, 16, 15, 1, "MONOCHROME2").
+		El(dcm.TagModalityLUTSequence, "SQ", seq).
+		El(dcm.TagPixelData, "OW", u16le(0xFFFE, 0xFFFF, 1, 7))
 	img, err = open(t, b)
 	if err != nil {
 		t.Fatal(err)
@@ -298,37 +299,37 @@ func TestPalette(t *testing.T) {
 	ctx := context.Background()
 	cases := []struct {
 		name  string
-		build func(*builder) *builder
+		build func(*pixeltest.Builder) *pixeltest.Builder
 		rgb   []byte // expected FrameForViewer output for indices 0,1,2,3
 		dtype string
 	}{
-		{"16-bit tables", func(b *builder) *builder {
-			return b.us(dcm.TagRedPaletteDescriptor, 4, 0, 16).us(dcm.TagGreenPaletteDescriptor, 4, 0, 16).
-				us(dcm.TagBluePaletteDescriptor, 4, 0, 16).
-				ow(dcm.TagRedPaletteData, 0, 0x1000, 0x2000, 0xFFFF).ow(dcm.TagGreenPaletteData, 1, 2, 3, 4).
-				ow(dcm.TagBluePaletteData, 5, 6, 7, 8)
+		{"16-bit tables", func(b *pixeltest.Builder) *pixeltest.Builder {
+			return b.US(dcm.TagRedPaletteDescriptor, 4, 0, 16).US(dcm.TagGreenPaletteDescriptor, 4, 0, 16).
+				US(dcm.TagBluePaletteDescriptor, 4, 0, 16).
+				OW(dcm.TagRedPaletteData, 0, 0x1000, 0x2000, 0xFFFF).OW(dcm.TagGreenPaletteData, 1, 2, 3, 4).
+				OW(dcm.TagBluePaletteData, 5, 6, 7, 8)
 		}, u16le(0, 1, 5, 0x1000, 2, 6, 0x2000, 3, 7, 0xFFFF, 4, 8), "rgb16"},
-		{"8-bit tables packed two per word, first mapped 1", func(b *builder) *builder {
-			return b.us(dcm.TagRedPaletteDescriptor, 4, 1, 8).us(dcm.TagGreenPaletteDescriptor, 4, 1, 8).
-				us(dcm.TagBluePaletteDescriptor, 4, 1, 8).
-				ow(dcm.TagRedPaletteData, 0x0201, 0x0403).ow(dcm.TagGreenPaletteData, 0x0605, 0x0807).
-				ow(dcm.TagBluePaletteData, 0x0A09, 0x0C0B)
+		{"8-bit tables packed two per word, first mapped 1", func(b *pixeltest.Builder) *pixeltest.Builder {
+			return b.US(dcm.TagRedPaletteDescriptor, 4, 1, 8).US(dcm.TagGreenPaletteDescriptor, 4, 1, 8).
+				US(dcm.TagBluePaletteDescriptor, 4, 1, 8).
+				OW(dcm.TagRedPaletteData, 0x0201, 0x0403).OW(dcm.TagGreenPaletteData, 0x0605, 0x0807).
+				OW(dcm.TagBluePaletteData, 0x0A09, 0x0C0B)
 		}, []byte{1, 5, 9, 1, 5, 9, 2, 6, 10, 3, 7, 11}, "rgb8"},
-		{"segmented: discrete, linear, indirect", func(b *builder) *builder {
+		{"segmented: discrete, linear, indirect", func(b *pixeltest.Builder) *pixeltest.Builder {
 			// red: discrete [0], linear to 300 over 3 -> 0,100,200,300
 			// green: discrete [7,8], indirect copy of segment 0 -> 7,8,7,8
 			// blue: discrete [5] then linear to 5 over 3 -> 5,5,5,5
-			return b.us(dcm.TagRedPaletteDescriptor, 4, 0, 16).us(dcm.TagGreenPaletteDescriptor, 4, 0, 16).
-				us(dcm.TagBluePaletteDescriptor, 4, 0, 16).
-				ow(dcm.TagSegRedPaletteData, 0, 1, 0, 1, 3, 300).
-				ow(dcm.TagSegGreenPaletteData, 0, 2, 7, 8, 2, 1, 0, 0).
-				ow(dcm.TagSegBluePaletteData, 0, 1, 5, 1, 3, 5)
+			return b.US(dcm.TagRedPaletteDescriptor, 4, 0, 16).US(dcm.TagGreenPaletteDescriptor, 4, 0, 16).
+				US(dcm.TagBluePaletteDescriptor, 4, 0, 16).
+				OW(dcm.TagSegRedPaletteData, 0, 1, 0, 1, 3, 300).
+				OW(dcm.TagSegGreenPaletteData, 0, 2, 7, 8, 2, 1, 0, 0).
+				OW(dcm.TagSegBluePaletteData, 0, 1, 5, 1, 3, 5)
 		}, u16le(0, 7, 5, 100, 8, 5, 200, 7, 5, 300, 8, 5), "rgb16"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			b := newBuilder(dcm.ExplicitVRLittleEndian).image(1, 4, 1, 8, 8, 7, 0, "PALETTE COLOR")
-			b = c.build(b).el(dcm.TagPixelData, "OB", []byte{0, 1, 2, 3})
+			b := pixeltest.New(dcm.ExplicitVRLittleEndian).Image(1, 4, 1, 8, 8, 7, 0, "PALETTE COLOR")
+			b = c.build(b).El(dcm.TagPixelData, "OB", []byte{0, 1, 2, 3})
 			img, err := open(t, b)
 			if err != nil {
 				t.Fatal(err)
@@ -345,11 +346,11 @@ func TestPalette(t *testing.T) {
 			}
 		})
 	}
-	bad := newBuilder(dcm.ExplicitVRLittleEndian).image(1, 1, 1, 8, 8, 7, 0, "PALETTE COLOR").
-		us(dcm.TagRedPaletteDescriptor, 4, 0, 16).us(dcm.TagGreenPaletteDescriptor, 4, 0, 16).
-		us(dcm.TagBluePaletteDescriptor, 4, 0, 16).
-		ow(dcm.TagSegRedPaletteData, 2, 50, 0, 0).ow(dcm.TagSegGreenPaletteData, 9, 1).ow(dcm.TagSegBluePaletteData, 1, 3, 5).
-		el(dcm.TagPixelData, "OB", []byte{0, 0})
+	bad := pixeltest.New(dcm.ExplicitVRLittleEndian).Image(1, 1, 1, 8, 8, 7, 0, "PALETTE COLOR").
+		US(dcm.TagRedPaletteDescriptor, 4, 0, 16).US(dcm.TagGreenPaletteDescriptor, 4, 0, 16).
+		US(dcm.TagBluePaletteDescriptor, 4, 0, 16).
+		OW(dcm.TagSegRedPaletteData, 2, 50, 0, 0).OW(dcm.TagSegGreenPaletteData, 9, 1).OW(dcm.TagSegBluePaletteData, 1, 3, 5).
+		El(dcm.TagPixelData, "OB", []byte{0, 0})
 	if _, err := open(t, bad); !errors.Is(err, ErrInvalidImage) {
 		t.Errorf("bad segmented palette: %v", err)
 	}
