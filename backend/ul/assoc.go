@@ -360,14 +360,22 @@ func (a *Association) fire(ev Event, p pdu.PDU, out *outgoing) error {
 	if send != nil {
 		err = a.write(send)
 	}
+	if ind != nil {
+		if term != nil {
+			// the association ends: never block on a full queue
+			select {
+			case a.ind <- *ind:
+			default:
+			}
+		} else {
+			a.deliver(*ind)
+		}
+	}
 	if term != nil {
 		a.finish(term)
 	}
 	if closeConn || next == Sta1 {
 		a.closeTransport()
-	}
-	if ind != nil {
-		a.deliver(*ind)
 	}
 	return err
 }

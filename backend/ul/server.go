@@ -271,8 +271,13 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn, pol *Policy) {
 	a.peerMax = rq.UserInfo.MaxLength
 	a.contexts = acceptorContexts(rq, ac)
 	if err := a.fire(Evt7, nil, &outgoing{p: ac}); err != nil { // AE-7: send A-ASSOCIATE-AC, Sta6
-		log.Info("sending A-ASSOCIATE-AC failed", "err", err)
 		a.Abort()
+		if e := a.Err(); e != nil {
+			err = e // e.g. the peer aborted while we negotiated
+		}
+		log.Info("association failed during negotiation", "err", err)
+		ev.Kind, ev.End, ev.Err = EventFailed, time.Now(), err
+		s.emit(ev)
 		return
 	}
 	accepted := 0
