@@ -558,7 +558,7 @@ func TestGarbageOnThePort(t *testing.T) {
 	ts := startServer(t, basicPolicy(), holdHandler(nil))
 	random := make([]byte, 4096)
 	rand.Read(random)
-	random[0] = 0x01 // looks like an A-ASSOCIATE-RQ...
+	random[0] = 0x01                                                    // looks like an A-ASSOCIATE-RQ...
 	random[2], random[3], random[4], random[5] = 0xFF, 0xFF, 0xFF, 0xFF // ...of 4 GB
 	clientHello := []byte{0x16, 0x03, 0x01, 0x00, 0xa5, 0x01, 0x00, 0x00, 0xa1, 0x03, 0x03}
 	clientHello = append(clientHello, make([]byte, 160)...)

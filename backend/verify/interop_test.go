@@ -115,7 +115,6 @@ func firstLine(s string) string {
 	return s
 }
 
-
 // waitPort waits until something listens on addr.
 func waitPort(t *testing.T, addr string, within time.Duration) {
 	t.Helper()
