@@ -43,6 +43,13 @@
 // delimiter. ISO_IR 13 without code extensions is decoded as Shift_JIS, a
 // superset of JIS X 0201 that many Japanese writers use under that label.
 //
+// Terms: the default repertoire (absent, empty or ISO_IR 6), ISO_IR 100,
+// 101, 109, 110, 126, 127, 138, 144, 148, 166, 203, 13, 192, GB18030, GBK,
+// and ISO 2022 IR 6, 100, 101, 109, 110, 126, 127, 138, 144, 148, 166, 203,
+// 13, 87, 159, 149, 58 (see Terms and Known). Fallbacks and overrides may
+// also name Windows-1250 to -1258, KOI8-R, KOI8-U, Shift_JIS, EUC-JP,
+// EUC-KR and Big5.
+//
 // A Decoder is immutable once built and safe for concurrent use. For a
 // sequence item that carries its own (0008,0005), call Decoder.Item.
 //
@@ -55,7 +62,9 @@
 // 159, 13, 149 and 58 it writes escape sequences, returning to the initial
 // designation before every delimiter and at the end, so each PN component
 // group (alphabetic=ideographic=phonetic) is self-contained. A character
-// the set cannot represent is an error (ErrUnrepresentable).
+// the set cannot represent is an error (ErrUnrepresentable), and so is a
+// private-use character in GB18030 or GB 2312, whose x/text tables do not
+// read back what they write.
 //
 // # Matching
 //
