@@ -240,8 +240,9 @@ func (img *Image) FrameForViewer(ctx context.Context, n int) ([]byte, string, er
 	return img.palette.expand(b, img.Info)
 }
 
-// Modality returns the modality transform (rescale or Modality LUT).
-func (img *Image) Modality() Modality { return img.modality }
+// Modality returns the modality transform (rescale or Modality LUT) of
+// frame 0; see FrameModality for enhanced multi-frame images.
+func (img *Image) Modality() Modality { return img.FrameModality(0) }
 
 // Palette returns the palette of a PALETTE COLOR image, or nil.
 func (img *Image) Palette() *Palette { return img.palette }

@@ -355,3 +355,39 @@ func TestPalette(t *testing.T) {
 		t.Errorf("bad segmented palette: %v", err)
 	}
 }
+
+func TestFunctionalGroups(t *testing.T) {
+	ctx := context.Background()
+	pvt := pixeltest.Elem(TagPixelValueTransformation, "SQ", pixeltest.Item(
+		pixeltest.Elem(dcm.TagRescaleIntercept, "DS", []byte("-10")),
+		pixeltest.Elem(dcm.TagRescaleSlope, "DS", []byte("2"))))
+	voi := func(c, w string) []byte {
+		return pixeltest.Elem(TagFrameVOILUT, "SQ", pixeltest.Item(
+			pixeltest.Elem(dcm.TagWindowCenter, "DS", []byte(c)), pixeltest.Elem(dcm.TagWindowWidth, "DS", []byte(w))))
+	}
+	b := pixeltest.New(dcm.ExplicitVRLittleEndian).Image(1, 2, 1, 8, 8, 7, 0, "MONOCHROME2").Frames(2).
+		El(TagSharedFunctionalGroups, "SQ", pixeltest.Item(pvt)).
+		El(TagPerFrameFunctionalGroups, "SQ", append(pixeltest.Item(voi("100", "200")), pixeltest.Item(voi("0", "50"))...)).
+		El(dcm.TagPixelData, "OB", []byte{1, 2, 3, 4})
+	img, err := open(t, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		x, frame int
+		want     float64
+	}{{0, 0, -8}, {1, 1, -2}} {
+		if s, err := img.Probe(ctx, c.x, 0, c.frame); err != nil || s.Value != c.want {
+			t.Errorf("probe %d,0,%d: %v %v, want %v", c.x, c.frame, s, err, c.want)
+		}
+	}
+	for n, want := range []string{"100", "0"} {
+		fg := img.FunctionalGroup(n, TagFrameVOILUT)
+		if fg == nil || fg.Text(dcm.TagWindowCenter) != want {
+			t.Errorf("frame %d VOI group %v, want centre %s", n, fg, want)
+		}
+	}
+	if img.FunctionalGroup(0, dcm.TagModalityLUTSequence) != nil {
+		t.Error("a functional group that is not there")
+	}
+}

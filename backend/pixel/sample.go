@@ -93,7 +93,7 @@ func (img *Image) Probe(ctx context.Context, x, y, n int) (Sample, error) {
 	v := sampleAt(b, p, in)
 	s := Sample{Stored: v, Value: float64(v)}
 	if in.Monochrome() {
-		s.Value = img.modality.Apply(v)
+		s.Value = img.FrameModality(n).Apply(v)
 	}
 	return s, nil
 }

@@ -69,7 +69,7 @@ func Render(ctx context.Context, img *pixel.Image, n int, win *Window, opts ...O
 	case in.Palette():
 		out = renderPalette(b, in, img.Palette())
 	default:
-		out = renderMono(b, img, win)
+		out = renderMono(b, img, n, win)
 	}
 	if o.overlays {
 		burnOverlays(img, n, out)
@@ -104,9 +104,9 @@ func inverted(img *pixel.Image) bool {
 }
 
 // voiFunc returns the map from modality value to [0, 1].
-func voiFunc(img *pixel.Image, samples func(func(int64)), win *Window) func(float64) float64 {
+func voiFunc(img *pixel.Image, n int, samples func(func(int64)), win *Window) func(float64) float64 {
 	ds := img.File.DataSet
-	fileWins := FileWindows(ds)
+	fileWins := FrameWindows(img, n)
 	switch {
 	case win != nil:
 		w := *win
@@ -125,7 +125,7 @@ func voiFunc(img *pixel.Image, samples func(func(int64)), win *Window) func(floa
 		}
 	}
 	lo, hi := math.Inf(1), math.Inf(-1)
-	m := img.Modality()
+	m := img.FrameModality(n)
 	samples(func(v int64) {
 		x := m.Apply(v)
 		lo, hi = math.Min(lo, x), math.Max(hi, x)
@@ -144,7 +144,7 @@ func to8(y float64) uint8 {
 	return uint8(v)
 }
 
-func renderMono(b []byte, img *pixel.Image, win *Window) *image.Gray {
+func renderMono(b []byte, img *pixel.Image, n int, win *Window) *image.Gray {
 	in := img.Info
 	npx := in.Rows * in.Columns
 	vals := pixel.Samples(b, in)
@@ -153,8 +153,8 @@ func renderMono(b []byte, img *pixel.Image, win *Window) *image.Gray {
 			f(v)
 		}
 	}
-	voi := voiFunc(img, each, win)
-	m := img.Modality()
+	voi := voiFunc(img, n, each, win)
+	m := img.FrameModality(n)
 	inv := inverted(img)
 	tr := func(v int64) uint8 {
 		o := to8(voi(m.Apply(v)))

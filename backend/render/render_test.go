@@ -242,3 +242,31 @@ func TestPNGOutputs(t *testing.T) {
 		t.Errorf("placeholder: %v", err)
 	}
 }
+
+func TestFrameWindows(t *testing.T) {
+	voi := func(c, w string) []byte {
+		return pixeltest.Item(pixeltest.Elem(pixel.TagFrameVOILUT, "SQ", pixeltest.Item(
+			pixeltest.Elem(dcm.TagWindowCenter, "DS", []byte(c)), pixeltest.Elem(dcm.TagWindowWidth, "DS", []byte(w)))))
+	}
+	img := openImage(t, pixeltest.New(dcm.ExplicitVRLittleEndian).Image(1, 2, 1, 8, 8, 7, 0, "MONOCHROME2").Frames(2).
+		El(pixel.TagPerFrameFunctionalGroups, "SQ", append(voi("100", "200"), voi("3", "2")...)).
+		El(dcm.TagPixelData, "OB", []byte{1, 2, 3, 4}))
+	for n, want := range []Window{{Center: 100, Width: 200}, {Center: 3, Width: 2}} {
+		if got := FrameWindows(img, n); len(got) != 1 || got[0] != want {
+			t.Errorf("frame %d: %+v, want %+v", n, got, want)
+		}
+	}
+	// frame 1 rendered with its own window: 3 -> (3-2.5)/1+0.5 = 1, 4 -> 1
+	m, err := Render(context.Background(), img, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.(*image.Gray).Pix; !bytes.Equal(got, []uint8{255, 255}) {
+		t.Errorf("frame 1: %v", got)
+	}
+	m, _ = Render(context.Background(), img, 0, nil)
+	// frame 0, c=100 w=200: 1 -> (1-99.5)/199+0.5 = 0.005 (1.3), 2 -> 0.010 (2.6)
+	if got := m.(*image.Gray).Pix; !bytes.Equal(got, []uint8{1, 3}) {
+		t.Errorf("frame 0: %v", got)
+	}
+}

@@ -44,6 +44,19 @@ func FileWindows(ds *dcm.DataSet) []Window {
 	return out
 }
 
+// FrameWindows returns the windows for frame n of img: the data set's own
+// (FileWindows) or, for enhanced multi-frame images, those of the Frame VOI
+// LUT functional group of that frame.
+func FrameWindows(img *pixel.Image, n int) []Window {
+	if w := FileWindows(img.File.DataSet); len(w) > 0 {
+		return w
+	}
+	if fg := img.FunctionalGroup(n, pixel.TagFrameVOILUT); fg != nil {
+		return FileWindows(fg)
+	}
+	return nil
+}
+
 // VOILUTs returns the tables of the VOI LUT Sequence (0028,3010); items that
 // cannot be read are left out.
 func VOILUTs(img *pixel.Image) []*pixel.LUT {

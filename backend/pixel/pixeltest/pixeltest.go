@@ -154,3 +154,23 @@ func LE64(v ...uint64) []byte {
 	}
 	return b
 }
+
+// Elem encodes one Explicit VR Little Endian element (value padded to even
+// length with a space, or NUL for UI/OB), for building sequence items.
+func Elem(t dcm.Tag, vr string, v []byte) []byte {
+	b := &Builder{}
+	return b.El(t, vr, v).Buf
+}
+
+// Item wraps encoded elements into a defined-length sequence item
+// (little endian); concatenate items for the value of an SQ element.
+func Item(elements ...[]byte) []byte {
+	var body []byte
+	for _, e := range elements {
+		body = append(body, e...)
+	}
+	out := binary.LittleEndian.AppendUint16(nil, 0xFFFE)
+	out = binary.LittleEndian.AppendUint16(out, 0xE000)
+	out = binary.LittleEndian.AppendUint32(out, uint32(len(body)))
+	return append(out, body...)
+}
