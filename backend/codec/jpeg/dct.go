@@ -68,7 +68,7 @@ func (s *state) decodeDCTScan() error {
 			if err := s.decodeBlock(c, &blk); err != nil {
 				return err
 			}
-			idct(&blk, c.plane[by*8*c.stride+bx*8:], c.stride, s.precision)
+			idct(&blk, &s.qf[c.tq], c.plane[by*8*c.stride+bx*8:], c.stride, s.precision)
 			return nil
 		}
 		return s.decodeProgressive(c, c.coef[(by*c.bw+bx)*64:][:64])
@@ -126,18 +126,17 @@ func (s *state) decodeDCTScan() error {
 	return nil
 }
 
-// decodeBlock decodes and dequantises the coefficients of one sequential
-// block into blk, in natural order.
+// decodeBlock decodes the quantised coefficients of one sequential block
+// into blk, in natural order.
 func (s *state) decodeBlock(c *component, blk *[64]int32) error {
 	*blk = [64]int32{}
 	br := &s.br
-	q := &s.quant[c.tq]
 	t := br.decode(&s.dc[c.td])
 	if t < 0 || t > 16 {
 		return corrupt("bad DC code")
 	}
 	c.pred += br.receiveExtend(uint(t))
-	blk[0] = c.pred * q[0]
+	blk[0] = c.pred
 	ac := &s.ac[c.ta]
 	for k := 1; k < 64; {
 		rs := br.decode(ac)
@@ -156,7 +155,7 @@ func (s *state) decodeBlock(c *component, blk *[64]int32) error {
 		if k > 63 {
 			return corrupt("AC run past the block")
 		}
-		blk[zigzag[k]] = br.receiveExtend(sz) * q[k]
+		blk[zigzag[k]] = br.receiveExtend(sz)
 		k++
 	}
 	return nil
@@ -274,8 +273,8 @@ func (s *state) decodeProgressive(c *component, b []int32) error {
 	return nil
 }
 
-// finishProgressive dequantises and transforms every block of a
-// progressive frame once all its scans are read.
+// finishProgressive transforms every block of a progressive frame once
+// all its scans are read.
 func (s *state) finishProgressive() error {
 	var blk [64]int32
 	for i := 0; i < s.ncomp; i++ {
@@ -283,74 +282,100 @@ func (s *state) finishProgressive() error {
 		if !s.qset[c.tq] {
 			return corrupt("component uses undefined quantisation table %d", c.tq)
 		}
-		q := &s.quant[c.tq]
 		for by := 0; by < c.bh; by++ {
 			for bx := 0; bx < c.bw; bx++ {
-				b := c.coef[(by*c.bw+bx)*64:][:64]
-				for k := 0; k < 64; k++ {
-					n := zigzag[k]
-					blk[n] = b[n] * q[k]
-				}
-				idct(&blk, c.plane[by*8*c.stride+bx*8:], c.stride, s.precision)
+				copy(blk[:], c.coef[(by*c.bw+bx)*64:][:64])
+				idct(&blk, &s.qf[c.tq], c.plane[by*8*c.stride+bx*8:], c.stride, s.precision)
 			}
 		}
 	}
 	return nil
 }
 
-// idctCos[x][u] = C(u)/2 * cos((2x+1)u*pi/16) for x < 4: the other half
-// follows by symmetry.
-var idctCos = func() (t [4][8]float32) {
-	for x := 0; x < 4; x++ {
-		for u := 0; u < 8; u++ {
-			c := 0.5
-			if u == 0 {
-				c = 0.5 / math.Sqrt2
-			}
-			t[x][u] = float32(c * math.Cos(float64((2*x+1)*u)*math.Pi/16))
+// aanScale[k] = sqrt(2)*cos(k*pi/16) (1 for k = 0): the scaling that the
+// factorisation of Arai, Agui and Nakajima leaves to the dequantisation.
+var aanScale = func() (t [8]float64) {
+	for k := range t {
+		t[k] = 1
+		if k > 0 {
+			t[k] = math.Sqrt2 * math.Cos(float64(k)*math.Pi/16)
 		}
 	}
 	return
 }()
 
-// idct computes the inverse DCT of a dequantised block (natural order),
-// level-shifts and clamps it to the precision, and stores it in out
-// (row stride stride).
-func idct(blk *[64]int32, out []int32, stride, precision int) {
-	var tmp [64]float32
-	// Columns.
+// setIDCTTable derives the float dequantisation table of quantisation
+// table tq (natural order, with the AAN scale and the final 1/8 folded in).
+func (s *state) setIDCTTable(tq int) {
+	for k := 0; k < 64; k++ {
+		n := zigzag[k]
+		s.qf[tq][n] = float32(float64(s.quant[tq][k]) * aanScale[n/8] * aanScale[n%8] / 8)
+	}
+}
+
+// Constants of the AAN factorisation.
+const (
+	sqrt2  = 1.414213562 // 2*cos(pi/4)
+	c2x2   = 1.847759065 // 2*cos(pi/8)
+	c2mc6  = 1.082392200 // 2*(cos(pi/8)-cos(3pi/8))
+	c2pc6  = 2.613125930 // 2*(cos(pi/8)+cos(3pi/8))
+	fShift = 0.5         // rounding
+)
+
+// idct1 is the 8-point AAN inverse DCT of eight scaled inputs.
+func idct1(i0, i1, i2, i3, i4, i5, i6, i7 float32) (o0, o1, o2, o3, o4, o5, o6, o7 float32) {
+	// Even part.
+	a0, a1 := i0+i4, i0-i4
+	a3 := i2 + i6
+	a2 := (i2-i6)*sqrt2 - a3
+	e0, e3 := a0+a3, a0-a3
+	e1, e2 := a1+a2, a1-a2
+	// Odd part.
+	z13, z10 := i5+i3, i5-i3
+	z11, z12 := i1+i7, i1-i7
+	p7 := z11 + z13
+	b11 := (z11 - z13) * sqrt2
+	z5 := (z10 + z12) * c2x2
+	b10 := z5 - z12*c2mc6
+	b12 := z5 - z10*c2pc6
+	p6 := b12 - p7
+	p5 := b11 - p6
+	p4 := b10 - p5
+	return e0 + p7, e1 + p6, e2 + p5, e3 + p4, e3 - p4, e2 - p5, e1 - p6, e0 - p7
+}
+
+// idct dequantises the coefficients of a block (natural order) with the
+// float table qf, computes the inverse DCT, level-shifts and clamps the
+// samples to the precision and stores them in out (row stride stride).
+func idct(blk *[64]int32, qf *[64]float32, out []int32, stride, precision int) {
+	var ws [64]float32
 	for u := 0; u < 8; u++ {
 		if blk[8+u]|blk[16+u]|blk[24+u]|blk[32+u]|blk[40+u]|blk[48+u]|blk[56+u] == 0 {
-			dc := float32(blk[u]) * idctCos[0][0]
+			dc := float32(blk[u]) * qf[u]
 			for y := 0; y < 8; y++ {
-				tmp[8*y+u] = dc
+				ws[8*y+u] = dc
 			}
 			continue
 		}
-		i0, i1, i2, i3 := float32(blk[u]), float32(blk[8+u]), float32(blk[16+u]), float32(blk[24+u])
-		i4, i5, i6, i7 := float32(blk[32+u]), float32(blk[40+u]), float32(blk[48+u]), float32(blk[56+u])
-		for y := 0; y < 4; y++ {
-			c := &idctCos[y]
-			e := i0*c[0] + i2*c[2] + i4*c[4] + i6*c[6]
-			o := i1*c[1] + i3*c[3] + i5*c[5] + i7*c[7]
-			tmp[8*y+u] = e + o
-			tmp[8*(7-y)+u] = e - o
-		}
+		o0, o1, o2, o3, o4, o5, o6, o7 := idct1(
+			float32(blk[u])*qf[u], float32(blk[8+u])*qf[8+u], float32(blk[16+u])*qf[16+u], float32(blk[24+u])*qf[24+u],
+			float32(blk[32+u])*qf[32+u], float32(blk[40+u])*qf[40+u], float32(blk[48+u])*qf[48+u], float32(blk[56+u])*qf[56+u])
+		ws[u], ws[8+u], ws[16+u], ws[24+u], ws[32+u], ws[40+u], ws[48+u], ws[56+u] = o0, o1, o2, o3, o4, o5, o6, o7
 	}
-	// Rows, level shift, rounding and clamping.
 	maxv := float32(int32(1)<<precision - 1)
-	shift := float32(int32(1)<<(precision-1)) + 0.5
+	shift := float32(int32(1)<<(precision-1)) + fShift
 	for y := 0; y < 8; y++ {
-		r := tmp[8*y : 8*y+8]
+		r := ws[8*y : 8*y+8]
 		o := out[y*stride : y*stride+8]
-		i0, i1, i2, i3, i4, i5, i6, i7 := r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]
-		for x := 0; x < 4; x++ {
-			c := &idctCos[x]
-			e := i0*c[0] + i2*c[2] + i4*c[4] + i6*c[6]
-			od := i1*c[1] + i3*c[3] + i5*c[5] + i7*c[7]
-			o[x] = clampRound(e+od+shift, maxv)
-			o[7-x] = clampRound(e-od+shift, maxv)
-		}
+		o0, o1, o2, o3, o4, o5, o6, o7 := idct1(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7])
+		o[0] = clampRound(o0+shift, maxv)
+		o[1] = clampRound(o1+shift, maxv)
+		o[2] = clampRound(o2+shift, maxv)
+		o[3] = clampRound(o3+shift, maxv)
+		o[4] = clampRound(o4+shift, maxv)
+		o[5] = clampRound(o5+shift, maxv)
+		o[6] = clampRound(o6+shift, maxv)
+		o[7] = clampRound(o7+shift, maxv)
 	}
 }
 

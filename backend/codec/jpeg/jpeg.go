@@ -92,7 +92,8 @@ type state struct {
 	br  bitReader
 
 	dc, ac [4]huffTable
-	quant  [4][64]int32 // zig-zag order
+	quant  [4][64]int32   // zig-zag order
+	qf     [4][64]float32 // for idct: natural order, scaled
 	qset   [4]bool
 
 	sof        byte // SOF marker: 0 before the frame header
@@ -247,6 +248,7 @@ func (s *state) parseDQT(seg []byte) error {
 			}
 		}
 		s.qset[tq] = true
+		s.setIDCTTable(tq)
 		seg = seg[size:]
 	}
 	return nil

@@ -83,7 +83,9 @@ func predict(sel int, ra, rb, rc int32) int32 {
 	return 0
 }
 
-// losslessOne decodes a single-component scan.
+// losslessOne decodes a single-component scan. It is the hot loop of the
+// lossless processes: the bit buffer lives in locals, and the Huffman
+// lookup and the extra bits need a single refill check per sample.
 func (s *state) losslessOne(c *component, sel, pt int) error {
 	br := &s.br
 	tab := &s.dc[c.td]
@@ -92,13 +94,14 @@ func (s *state) losslessOne(c *component, sel, pt int) error {
 	plane := c.plane
 	todo := s.restart // MCUs left in the restart interval
 	first := true     // the row follows the start of the scan or a restart
+	acc, n := br.acc, br.n
 	for y := 0; y < h; y++ {
 		row := plane[y*w : y*w+w]
-		var up []int32
+		up := row
 		if y > 0 {
 			up = plane[(y-1)*w : y*w]
 		}
-		for x := 0; x < w; x++ {
+		for x := 0; x < len(row); x++ {
 			if s.restart > 0 {
 				if todo == 0 {
 					if x != 0 {
@@ -107,29 +110,62 @@ func (s *state) losslessOne(c *component, sel, pt int) error {
 					if err := br.restart(); err != nil {
 						return err
 					}
+					acc, n = br.acc, br.n
 					todo, first = s.restart, true
 				}
 				todo--
 			}
-			d, ok := br.diff(tab)
-			if !ok {
-				return corrupt("bad Huffman code at row %d", y)
+			if n < 32 {
+				br.acc, br.n = acc, n
+				br.fill()
+				acc, n = br.acc, br.n
+			}
+			var ssss uint
+			if e := tab.fast[(acc>>(n-fastBits))&(fastSize-1)]; e != 0 {
+				n -= uint(e >> 8)
+				ssss = uint(e & 0xFF)
+			} else {
+				br.acc, br.n = acc, n
+				t := br.decodeSlow(tab)
+				acc, n = br.acc, br.n
+				if t < 0 || t > 16 {
+					return corrupt("bad Huffman code at row %d", y)
+				}
+				ssss = uint(t)
+			}
+			var d int32
+			switch {
+			case ssss == 16:
+				d = 32768
+			case ssss > 16:
+				return corrupt("difference category %d at row %d", ssss, y)
+			case ssss > 0:
+				n -= ssss
+				d = int32(acc>>n) & (1<<ssss - 1)
+				if d < 1<<(ssss-1) {
+					d += -1<<ssss + 1
+				}
 			}
 			var pred int32
 			switch {
+			case x > 0 && !first:
+				if sel == 1 {
+					pred = row[x-1]
+				} else {
+					pred = predict(sel, row[x-1], up[x], up[x-1])
+				}
 			case x == 0 && first:
 				pred = initial
 			case first:
 				pred = row[x-1]
-			case x == 0:
-				pred = up[0]
 			default:
-				pred = predict(sel, row[x-1], up[x], up[x-1])
+				pred = up[0]
 			}
 			row[x] = (pred + d) & 0xFFFF
 		}
 		first = false
 	}
+	br.acc, br.n = acc, n
 	return nil
 }
 

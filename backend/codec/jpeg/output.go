@@ -26,8 +26,11 @@ func (s *state) output(p codec.Params, dst []byte) error {
 			row := c.plane[y*c.stride : y*c.stride+w]
 			if wide {
 				o := dst[2*y*w : 2*(y+1)*w]
+				o = o[:2*len(row)]
 				for x, v := range row {
-					binary.LittleEndian.PutUint16(o[2*x:], uint16(v<<shift))
+					v <<= shift
+					o[2*x] = byte(v)
+					o[2*x+1] = byte(v >> 8)
 				}
 			} else {
 				o := dst[y*w : (y+1)*w]
