@@ -204,7 +204,11 @@ func (img *Image) frameInto(n int, dst []byte) error {
 	if err := img.decoder.Decode(src, in.params(), dst); err != nil {
 		return fmt.Errorf("frame %d (%s): %w", n, in.TransferSyntaxName, err)
 	}
-	normalize(dst, in, 0)
+	if img.File.TransferSyntax.Lossy {
+		clampStored(dst, in)
+	} else {
+		normalize(dst, in, 0)
+	}
 	return nil
 }
 

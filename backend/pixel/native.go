@@ -177,6 +177,49 @@ func normalize(b []byte, in *Info, shift int) {
 	}
 }
 
+// clampStored clamps decoded lossy samples (two's complement at
+// BitsAllocated width when signed) to the BitsStored range: lossy codecs may
+// overshoot it, and masking would turn an overshoot into garbage.
+func clampStored(b []byte, in *Info) {
+	bs, w := in.BitsStored, in.BytesPerSample()
+	if bs == w*8 {
+		return
+	}
+	lo, hi := int64(0), int64(1)<<bs-1
+	if in.Signed() {
+		lo, hi = -(int64(1) << (bs - 1)), int64(1)<<(bs-1)-1
+	}
+	clamp := func(v int64) int64 { return min(max(v, lo), hi) }
+	switch w {
+	case 1:
+		for i := range b {
+			v := int64(b[i])
+			if in.Signed() {
+				v = int64(int8(b[i]))
+			}
+			b[i] = byte(clamp(v))
+		}
+	case 2:
+		for i := 0; i+1 < len(b); i += 2 {
+			u := binary.LittleEndian.Uint16(b[i:])
+			v := int64(u)
+			if in.Signed() {
+				v = int64(int16(u))
+			}
+			binary.LittleEndian.PutUint16(b[i:], uint16(clamp(v)))
+		}
+	case 4:
+		for i := 0; i+3 < len(b); i += 4 {
+			u := binary.LittleEndian.Uint32(b[i:])
+			v := int64(u)
+			if in.Signed() {
+				v = int64(int32(u))
+			}
+			binary.LittleEndian.PutUint32(b[i:], uint32(clamp(v)))
+		}
+	}
+}
+
 // ybrToRGB converts full-range Y,Cb,Cr samples to R,G,B in place
 // (ITU-R BT.601 full range, as PS3.3 C.7.6.3.1.2 defines YBR_FULL), rounding
 // half to even and clamping to the BitsStored range.

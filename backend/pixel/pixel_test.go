@@ -391,3 +391,28 @@ func TestFunctionalGroups(t *testing.T) {
 		t.Error("a functional group that is not there")
 	}
 }
+
+func TestLossyClampedNotMasked(t *testing.T) {
+	cases := []struct {
+		signed bool
+		in     []uint16
+		want   []int64
+	}{
+		{false, []uint16{4149, 4095, 0, 100}, []int64{4095, 4095, 0, 100}},
+		{true, []uint16{0xF000, 2100, 0xFFFF, 2047}, []int64{-2048, 2047, -1, 2047}},
+	}
+	for _, c := range cases {
+		pr := 0
+		if c.signed {
+			pr = 1
+		}
+		b := pixeltest.New(dcm.JPEGExtended).Image(1, 4, 1, 16, 12, 11, pr, "MONOCHROME2").Encap(nil, u16le(c.in...))
+		img, err := open(t, b, WithCodecs(Codecs{dcm.JPEGExtended: pixeltest.CopyCodec{}}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := frameValues(t, img, 0); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("signed %v: %v, want %v", c.signed, got, c.want)
+		}
+	}
+}
