@@ -99,8 +99,8 @@ type UserInfo struct {
 	Roles                     []RoleSelection
 	ExtNeg                    []ExtendedNegotiation
 	CommonExtNeg              []RawItem
-	UserIdentity              *UserIdentityRQ // RQ only
-	UserIdentityResponse      []byte          // AC only (0x59); nil if absent
+	UserIdentity              *UserIdentityRQ // 0x58, sent in an RQ
+	UserIdentityResponse      []byte          // 0x59, sent in an AC; nil if absent
 	Unknown                   []RawItem
 }
 
@@ -109,7 +109,7 @@ type AssociateRQ struct {
 	ProtocolVersion    uint16 // 0x0001
 	CalledAE           string // without padding
 	CallingAE          string
-	ApplicationContext string
+	ApplicationContext string // empty encodes as ApplicationContextName
 	Contexts           []PresentationContextRQ
 	UserInfo           UserInfo
 }
@@ -191,7 +191,7 @@ func appendU16Bytes(b []byte, v []byte) ([]byte, error) {
 	return append(b, v...), nil
 }
 
-func (u *UserInfo) appendTo(b []byte, rq bool) ([]byte, error) {
+func (u *UserInfo) appendTo(b []byte) ([]byte, error) {
 	return appendItem(b, ItemUserInformation, func(b []byte) ([]byte, error) {
 		var err error
 		b, err = appendItem(b, ItemMaxLength, func(b []byte) ([]byte, error) {
@@ -242,7 +242,7 @@ func (u *UserInfo) appendTo(b []byte, rq bool) ([]byte, error) {
 				return b, err
 			}
 		}
-		if rq && u.UserIdentity != nil {
+		if u.UserIdentity != nil {
 			id := u.UserIdentity
 			b, err = appendItem(b, ItemUserIdentityRQ, func(b []byte) ([]byte, error) {
 				b = append(b, id.Type, boolByte(id.PositiveResponseRequested))
@@ -256,7 +256,7 @@ func (u *UserInfo) appendTo(b []byte, rq bool) ([]byte, error) {
 				return b, err
 			}
 		}
-		if !rq && u.UserIdentityResponse != nil {
+		if u.UserIdentityResponse != nil {
 			b, err = appendItem(b, ItemUserIdentityAC, func(b []byte) ([]byte, error) {
 				return appendU16Bytes(b, u.UserIdentityResponse)
 			})
@@ -342,7 +342,7 @@ func (p *AssociateRQ) AppendTo(b []byte) ([]byte, error) {
 			return b, err
 		}
 	}
-	if b, err = p.UserInfo.appendTo(b, true); err != nil {
+	if b, err = p.UserInfo.appendTo(b); err != nil {
 		return b, err
 	}
 	return finishPDU(b, start)
@@ -371,7 +371,7 @@ func (p *AssociateAC) AppendTo(b []byte) ([]byte, error) {
 			return b, err
 		}
 	}
-	if b, err = p.UserInfo.appendTo(b, false); err != nil {
+	if b, err = p.UserInfo.appendTo(b); err != nil {
 		return b, err
 	}
 	return finishPDU(b, start)
