@@ -8,10 +8,10 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"gorm.io/gorm"
+
+	"lightbox/backend/charset"
 )
 
 // StudyQuery filters and sorts the study list. Empty fields match all.
@@ -92,8 +92,8 @@ func (s *Store) Studies(ctx context.Context, q StudyQuery) ([]StudyView, error) 
 	}
 	out := make([]StudyView, 0, len(rows))
 	for _, st := range rows {
-		if !MatchPN(q.PatientName, st.Patient.Name) || !MatchText(q.PatientID, st.Patient.PatientID) ||
-			!MatchText(q.Accession, st.AccessionNumber) || !matchContains(q.Description, st.Description) {
+		if !charset.MatchPN(q.PatientName, st.Patient.Name) || !charset.MatchText(q.PatientID, st.Patient.PatientID) ||
+			!charset.MatchText(q.Accession, st.AccessionNumber) || !matchContains(q.Description, st.Description) {
 			continue
 		}
 		v := StudyView{StudyInstanceUID: st.StudyInstanceUID, PatientName: st.Patient.Name, PatientID: st.Patient.PatientID,
@@ -316,72 +316,12 @@ func (s *Store) SaveAnnotations(studyUID, json string) error {
 	return s.db.Save(&Annotation{StudyInstanceUID: studyUID, JSON: json, UpdatedAt: time.Now().UTC()}).Error
 }
 
-// MatchPN matches a DICOM wildcard pattern (* and ?) against a person name,
-// case-insensitively: against the whole name and against each component
-// group (alphabetic=ideographic=phonetic). An empty pattern matches all.
-func MatchPN(pattern, name string) bool {
-	if pattern == "" || pattern == "*" {
-		return true
-	}
-	if MatchText(pattern, name) {
-		return true
-	}
-	for _, g := range strings.Split(name, "=") {
-		if MatchText(pattern, g) {
-			return true
-		}
-	}
-	return false
-}
-
-// MatchText matches a wildcard pattern case-insensitively (Unicode case
-// folding). An empty pattern matches all.
-func MatchText(pattern, s string) bool {
-	if pattern == "" || pattern == "*" {
-		return true
-	}
-	return wild([]rune(fold(pattern)), []rune(fold(s)))
-}
-
 func matchContains(pattern, s string) bool {
 	if pattern == "" {
 		return true
 	}
 	if strings.ContainsAny(pattern, "*?") {
-		return MatchText(pattern, s)
+		return charset.MatchText(pattern, s)
 	}
-	return strings.Contains(fold(s), fold(pattern))
-}
-
-func fold(s string) string {
-	b := make([]rune, 0, utf8.RuneCountInString(s))
-	for _, r := range s {
-		b = append(b, unicode.ToLower(unicode.ToUpper(r)))
-	}
-	return strings.TrimSpace(string(b))
-}
-
-// wild is an iterative glob match with backtracking on the last star.
-func wild(p, s []rune) bool {
-	pi, si, star, mark := 0, 0, -1, 0
-	for si < len(s) {
-		switch {
-		case pi < len(p) && (p[pi] == '?' || p[pi] == s[si]):
-			pi++
-			si++
-		case pi < len(p) && p[pi] == '*':
-			star, mark = pi, si
-			pi++
-		case star >= 0:
-			pi = star + 1
-			mark++
-			si = mark
-		default:
-			return false
-		}
-	}
-	for pi < len(p) && p[pi] == '*' {
-		pi++
-	}
-	return pi == len(p)
+	return charset.MatchText("*"+pattern+"*", s)
 }

@@ -1,0 +1,280 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+
+	"lightbox/backend/charset"
+	"lightbox/backend/dcm"
+	"lightbox/backend/pixel"
+	"lightbox/backend/render"
+	"lightbox/backend/store"
+	"lightbox/backend/tagtree"
+)
+
+// maxUpload bounds one uploaded file.
+const maxUpload = 8 << 30
+
+// FilesHandler serves the bulk bytes under /files/ (thumbnails, frames,
+// metadata, tags, Part 10 files, uploads), the same in both shells.
+func FilesHandler(a *App) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /files/thumbnail/{series}", a.serveThumbnail)
+	mux.HandleFunc("GET /files/instance/{id}/frame/{n}", a.serveFrame)
+	mux.HandleFunc("GET /files/instance/{id}/meta", a.serveMeta)
+	mux.HandleFunc("GET /files/instance/{id}/tags", a.serveTags)
+	mux.HandleFunc("GET /files/instance/{id}/file", a.serveFile)
+	mux.HandleFunc("GET /files/instance/{id}/render.png", a.serveRender)
+	mux.HandleFunc("POST /files/upload", a.serveUpload)
+	return mux
+}
+
+func (a *App) instanceFromPath(w http.ResponseWriter, r *http.Request) (*store.Instance, bool) {
+	id, err := strconv.ParseUint(r.PathValue("id"), 10, 32)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("bad instance id %q", r.PathValue("id")))
+		return nil, false
+	}
+	in, err := a.store.Instance(r.Context(), uint(id))
+	if err != nil {
+		writeError(w, statusOf(err), err)
+		return nil, false
+	}
+	return in, true
+}
+
+func (a *App) openImage(in *store.Instance) (*pixel.Image, error) {
+	return pixel.Open(a.store.ObjectPath(in), pixel.WithCodecs(pixel.DefaultCodecs()))
+}
+
+func (a *App) serveThumbnail(w http.ResponseWriter, r *http.Request) {
+	uid := strings.TrimSuffix(r.PathValue("series"), ".png")
+	if u, err := url.PathUnescape(uid); err == nil {
+		uid = u
+	}
+	insts, err := a.store.Instances(r.Context(), uid)
+	if err != nil {
+		writeError(w, statusOf(err), err)
+		return
+	}
+	var png []byte
+	placeholder := true
+	for _, in := range middleFirst(insts) {
+		if in.Rows == 0 {
+			continue
+		}
+		img, err := a.openImage(&in)
+		if err != nil {
+			continue
+		}
+		png, err = render.Thumbnail(r.Context(), img, 128)
+		img.Close()
+		if err == nil {
+			placeholder = false
+			break
+		}
+		a.log.Debug("thumbnail", "sop", in.SOPInstanceUID, "err", err)
+		break
+	}
+	if placeholder {
+		png = render.Placeholder(128)
+		w.Header().Set("X-Lightbox-Placeholder", "1")
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Write(png)
+}
+
+// middleFirst orders instances from the middle of the series outwards.
+func middleFirst(in []store.Instance) []store.Instance {
+	if len(in) == 0 {
+		return nil
+	}
+	mid := len(in) / 2
+	out := []store.Instance{in[mid]}
+	for d := 1; len(out) < len(in) && d <= len(in); d++ {
+		if mid-d >= 0 {
+			out = append(out, in[mid-d])
+		}
+		if mid+d < len(in) {
+			out = append(out, in[mid+d])
+		}
+	}
+	return out
+}
+
+func (a *App) serveFrame(w http.ResponseWriter, r *http.Request) {
+	in, ok := a.instanceFromPath(w, r)
+	if !ok {
+		return
+	}
+	n, err := strconv.Atoi(r.PathValue("n"))
+	if err != nil || n < 0 {
+		writeError(w, http.StatusBadRequest, errors.New("bad frame number"))
+		return
+	}
+	img, err := a.openImage(in)
+	if err != nil {
+		writeError(w, http.StatusUnprocessableEntity, err)
+		return
+	}
+	defer img.Close()
+	if n >= img.Info.Frames {
+		writeError(w, http.StatusNotFound, fmt.Errorf("frame %d of %d", n, img.Info.Frames))
+		return
+	}
+	b, typ, err := img.FrameForViewer(r.Context(), n)
+	if err != nil {
+		writeError(w, http.StatusUnprocessableEntity, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/octet-stream")
+	h.Set("X-Lightbox-Data-Type", typ)
+	h.Set("X-Lightbox-Rows", strconv.Itoa(img.Info.Rows))
+	h.Set("X-Lightbox-Columns", strconv.Itoa(img.Info.Columns))
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	h.Set("Cache-Control", "private, max-age=3600")
+	w.Write(b)
+}
+
+func (a *App) serveRender(w http.ResponseWriter, r *http.Request) {
+	in, ok := a.instanceFromPath(w, r)
+	if !ok {
+		return
+	}
+	img, err := a.openImage(in)
+	if err != nil {
+		writeError(w, http.StatusUnprocessableEntity, err)
+		return
+	}
+	defer img.Close()
+	q := r.URL.Query()
+	frame, _ := strconv.Atoi(q.Get("frame"))
+	var win *render.Window
+	if q.Get("wc") != "" && q.Get("ww") != "" {
+		c, err1 := strconv.ParseFloat(q.Get("wc"), 64)
+		wd, err2 := strconv.ParseFloat(q.Get("ww"), 64)
+		if err1 != nil || err2 != nil {
+			writeError(w, http.StatusBadRequest, errors.New("bad window"))
+			return
+		}
+		win = &render.Window{Center: c, Width: wd}
+	}
+	png, err := render.RenderPNG(r.Context(), img, frame, win)
+	if err != nil {
+		writeError(w, http.StatusUnprocessableEntity, err)
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Write(png)
+}
+
+func (a *App) serveMeta(w http.ResponseWriter, r *http.Request) {
+	in, ok := a.instanceFromPath(w, r)
+	if !ok {
+		return
+	}
+	img, err := a.openImage(in)
+	var m *InstanceMeta
+	if err != nil {
+		// Not an image (or an undecodable one): still describe it.
+		f, perr := dcm.ParseFile(a.store.ObjectPath(in), dcm.Options{StopBeforePixels: true})
+		if perr != nil {
+			writeError(w, http.StatusUnprocessableEntity, perr)
+			return
+		}
+		defer f.Close()
+		m = a.buildMeta(in, f, nil)
+		m.Error = err.Error()
+	} else {
+		defer img.Close()
+		m = a.buildMeta(in, img.File, img)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(m)
+}
+
+func (a *App) serveTags(w http.ResponseWriter, r *http.Request) {
+	in, ok := a.instanceFromPath(w, r)
+	if !ok {
+		return
+	}
+	f, err := dcm.ParseFile(a.store.ObjectPath(in), dcm.Options{})
+	if err != nil {
+		writeError(w, http.StatusUnprocessableEntity, err)
+		return
+	}
+	defer f.Close()
+	var opts []charset.Option
+	if fb := a.GetSettings().FallbackCharset; fb != "" {
+		opts = append(opts, charset.WithFallback(fb))
+	}
+	nodes := tagtree.Build(f.DataSet, opts...)
+	if f.Meta != nil {
+		nodes = append(tagtree.Build(f.Meta), nodes...)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(nodes)
+}
+
+func (a *App) serveFile(w http.ResponseWriter, r *http.Request) {
+	in, ok := a.instanceFromPath(w, r)
+	if !ok {
+		return
+	}
+	f, err := os.Open(a.store.ObjectPath(in))
+	if err != nil {
+		writeError(w, http.StatusNotFound, err)
+		return
+	}
+	defer f.Close()
+	w.Header().Set("Content-Type", "application/dicom")
+	w.Header().Set("Content-Disposition", "attachment; filename=\"instance-"+strconv.Itoa(int(in.ID))+".dcm\"")
+	http.ServeContent(w, r, "", in.ReceivedAt, f)
+}
+
+// UploadResult answers POST /files/upload.
+type UploadResult struct {
+	Item    string `json:"item"`
+	Outcome string `json:"outcome"` // stored, duplicate, replaced, skipped, failed
+	Error   string `json:"error,omitempty"`
+	Study   string `json:"studyInstanceUID,omitempty"`
+}
+
+func (a *App) serveUpload(w http.ResponseWriter, r *http.Request) {
+	name := r.Header.Get("X-Filename")
+	if name == "" {
+		name = "upload"
+	}
+	res := UploadResult{Item: name}
+	incoming, err := a.store.NewIncoming()
+	if err != nil {
+		writeError(w, http.StatusInsufficientStorage, err)
+		return
+	}
+	if _, err := io.Copy(incoming, io.LimitReader(r.Body, maxUpload)); err != nil {
+		incoming.Abort()
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	out, err := incoming.Commit(context.WithoutCancel(r.Context()), "upload:"+name, nil)
+	switch {
+	case errors.Is(err, dcm.ErrNotDICOM):
+		res.Outcome, res.Error = "skipped", err.Error()
+	case err != nil:
+		res.Outcome, res.Error = "failed", err.Error()
+	default:
+		res.Outcome, res.Study = out.Outcome.String(), out.StudyInstanceUID
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(res)
+}

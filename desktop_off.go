@@ -1,0 +1,15 @@
+//go:build !desktop
+
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+// runDesktop is the no-argument mode. This build has no desktop window
+// (build with -tags desktop,production,webkit2_41 for one).
+func runDesktop() int {
+	fmt.Fprintln(os.Stderr, "lightbox: this build has no desktop window; run `lightbox serve` and open the address it prints, or see `lightbox help`")
+	return 2
+}

@@ -1,0 +1,89 @@
+// Command lightbox is the Lightbox DICOM workstation: with no arguments it
+// opens the desktop window (desktop builds); its subcommands are a thin
+// shell over the same services (see `lightbox help`).
+package main
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+)
+
+//go:embed all:frontend/dist
+var assets embed.FS
+
+// frontendFS is the built UI (frontend/dist).
+func frontendFS() fs.FS {
+	sub, err := fs.Sub(assets, "frontend/dist")
+	if err != nil {
+		panic(err) // the embed path is fixed at build time
+	}
+	return sub
+}
+
+type command struct {
+	usage string
+	run   func(args []string) int
+}
+
+func commands() map[string]command {
+	return map[string]command{
+		"serve":   {"serve [--data DIR] [--http ADDR] [--aet AET] [--port N] [--token T]   run headless: UI and API over HTTP, DICOM listener", runServe},
+		"import":  {"import [--data DIR] PATH...   import files, folders, DICOMDIR sets and .zip archives", runImport},
+		"studies": {"studies [--data DIR] [--json]   list the studies of the local store", runStudies},
+		"decode":  {"decode FILE -o OUT   write the canonical samples of every frame", runDecode},
+		"probe":   {"probe FILE X,Y,FRAME...   print modality values (or R,G,B) at points", runProbe},
+		"render":  {"render FILE [--frame N] [--wc C --ww W] -o OUT.png   render a frame to PNG", runRender},
+		"echo":    {"echo [--aet ME] [--aec THEM] [--timeout S] HOST PORT   C-ECHO a DICOM node", runEcho},
+	}
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: lightbox [COMMAND [ARGS]]\n\nWith no command, opens the desktop window.\n\nCommands:")
+	cmds := commands()
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintln(os.Stderr, "  lightbox "+cmds[n].usage)
+	}
+	fmt.Fprintln(os.Stderr, "\nThe data directory is --data DIR, else $LIGHTBOX_DATA, else the per-user data directory.")
+}
+
+func main() {
+	setupLogging()
+	if len(os.Args) < 2 {
+		os.Exit(runDesktop())
+	}
+	name := os.Args[1]
+	if name == "help" || name == "-h" || name == "--help" {
+		usage()
+		return
+	}
+	cmd, ok := commands()[name]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "lightbox: unknown command %q\n\n", name)
+		usage()
+		os.Exit(2)
+	}
+	os.Exit(cmd.run(os.Args[2:]))
+}
+
+func setupLogging() {
+	level := slog.LevelInfo
+	switch strings.ToLower(os.Getenv("LIGHTBOX_LOG")) {
+	case "debug":
+		level = slog.LevelDebug
+	case "warn":
+		level = slog.LevelWarn
+	case "error":
+		level = slog.LevelError
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+}
