@@ -90,7 +90,7 @@ func (c *Conn) Request(ctx context.Context, ctxID uint8, cmd *Command, data io.R
 				h = refuse
 			}
 			if f != CCancelRQ {
-				resp := call(rctx, c.log, h, &responder{c: c, req: m}, m)
+				resp := call(rctx, c.log, h, &responder{c: c, req: m, wctx: ctx}, m)
 				if m.Data != nil {
 					if err := m.Data.discard(); err != nil {
 						cancel()

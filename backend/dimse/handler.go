@@ -55,10 +55,18 @@ func (f HandlerFunc) ServeDIMSE(ctx context.Context, rw ResponseWriter, req *Mes
 type responder struct {
 	c   *Conn
 	req *Message
+	// wctx is the association-level context used for writing: a handler's
+	// own ctx is cancelled by C-CANCEL, and cancelling a write half-way
+	// would break the association.
+	wctx context.Context
 }
 
+// Pending implements ResponseWriter. ctx is checked before sending.
 func (r *responder) Pending(ctx context.Context, resp Response) error {
-	return r.c.respond(ctx, r.req, resp)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return r.c.respond(r.wctx, r.req, resp)
 }
 
 // respond sends a response to req.
@@ -218,7 +226,7 @@ func (m *Mux) Serve(ctx context.Context, c *Conn) error {
 		go func() {
 			defer close(r.done)
 			defer cancel()
-			resp := call(hctx, c.log, h, &responder{c: c, req: msg}, msg)
+			resp := call(hctx, c.log, h, &responder{c: c, req: msg, wctx: ctx}, msg)
 			if msg.Data != nil && !msg.Data.done {
 				// the handler left data unread; the read loop is waiting on
 				// dataRead or r.done, so draining here is safe
