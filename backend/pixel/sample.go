@@ -35,8 +35,29 @@ func sampleAt(b []byte, i int, in Info) int64 {
 func Samples(b []byte, in Info) []int64 {
 	n := len(b) / in.BytesPerSample()
 	out := make([]int64, n)
-	for i := range out {
-		out[i] = sampleAt(b, i, in)
+	signed := in.Signed()
+	switch in.BytesPerSample() {
+	case 1:
+		for i := range out {
+			if signed {
+				out[i] = int64(int8(b[i]))
+			} else {
+				out[i] = int64(b[i])
+			}
+		}
+	case 2:
+		for i := range out {
+			v := binary.LittleEndian.Uint16(b[2*i:])
+			if signed {
+				out[i] = int64(int16(v))
+			} else {
+				out[i] = int64(v)
+			}
+		}
+	default:
+		for i := range out {
+			out[i] = sampleAt(b, i, in)
+		}
 	}
 	return out
 }

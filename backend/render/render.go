@@ -113,9 +113,9 @@ func voiFunc(img *pixel.Image, n int, samples func(func(int64)), win *Window) fu
 		if w.Function == "" {
 			w.Function = strings.ToUpper(ds.Text(dcm.TagVOILUTFunction))
 		}
-		return w.apply
+		return w.mapper()
 	case len(fileWins) > 0 && fileWins[0].Width > 0:
-		return fileWins[0].apply
+		return fileWins[0].mapper()
 	}
 	if luts := VOILUTs(img); len(luts) > 0 {
 		l := luts[0]
@@ -130,7 +130,7 @@ func voiFunc(img *pixel.Image, n int, samples func(func(int64)), win *Window) fu
 		x := m.Apply(v)
 		lo, hi = math.Min(lo, x), math.Max(hi, x)
 	})
-	return MinMaxWindow(lo, hi).apply
+	return MinMaxWindow(lo, hi).mapper()
 }
 
 func to8(y float64) uint8 {
@@ -148,13 +148,22 @@ func renderMono(b []byte, img *pixel.Image, n int, win *Window) *image.Gray {
 	in := img.Info
 	npx := in.Rows * in.Columns
 	vals := pixel.Samples(b, in)
+	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+	for _, v := range vals {
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	m := img.FrameModality(n)
 	each := func(f func(int64)) {
-		for _, v := range vals {
-			f(v)
+		if m.LUT != nil {
+			for _, v := range vals {
+				f(v)
+			}
+			return
 		}
+		f(lo) // a rescale is monotonic: the extremes are enough
+		f(hi)
 	}
 	voi := voiFunc(img, n, each, win)
-	m := img.FrameModality(n)
 	inv := inverted(img)
 	tr := func(v int64) uint8 {
 		o := to8(voi(m.Apply(v)))
@@ -164,13 +173,12 @@ func renderMono(b []byte, img *pixel.Image, n int, win *Window) *image.Gray {
 		return o
 	}
 	out := image.NewGray(image.Rect(0, 0, in.Columns, in.Rows))
-	if in.BitsStored <= 16 {
-		// a table over every possible stored value
-		lo := int64(0)
-		if in.Signed() {
-			lo = -(int64(1) << (in.BitsStored - 1))
-		}
-		table := make([]uint8, 1<<in.BitsStored)
+	if npx == 0 {
+		return out
+	}
+	if hi-lo < 1<<20 && hi-lo < 4*int64(npx) {
+		// a table over the values present
+		table := make([]uint8, hi-lo+1)
 		for i := range table {
 			table[i] = tr(lo + int64(i))
 		}
@@ -201,9 +209,17 @@ func scale8(v, maxv int64) uint8 {
 
 func renderRGB(b []byte, in pixel.Info) *image.RGBA {
 	out := image.NewRGBA(image.Rect(0, 0, in.Columns, in.Rows))
+	npx := in.Rows * in.Columns
+	if in.BitsAllocated == 8 && in.BitsStored == 8 {
+		for i := 0; i < npx; i++ {
+			copy(out.Pix[4*i:4*i+3], b[3*i:3*i+3])
+			out.Pix[4*i+3] = 255
+		}
+		return out
+	}
 	vals := pixel.Samples(b, in)
 	maxv := int64(1)<<in.BitsStored - 1
-	for i := 0; i < in.Rows*in.Columns; i++ {
+	for i := 0; i < npx; i++ {
 		out.Pix[4*i] = scale8(vals[3*i], maxv)
 		out.Pix[4*i+1] = scale8(vals[3*i+1], maxv)
 		out.Pix[4*i+2] = scale8(vals[3*i+2], maxv)

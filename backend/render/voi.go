@@ -71,36 +71,45 @@ func VOILUTs(img *pixel.Image) []*pixel.LUT {
 }
 
 // apply maps a modality value through the window onto [0, 1].
-func (w Window) apply(x float64) float64 {
+func (w Window) apply(x float64) float64 { return w.mapper()(x) }
+
+// mapper returns the window as a function from modality value to [0, 1],
+// with the VOI LUT Function resolved once.
+func (w Window) mapper() func(float64) float64 {
 	c, wd := w.Center, w.Width
-	switch strings.ToUpper(w.Function) {
-	case LinearExact:
+	switch strings.ToUpper(strings.TrimSpace(w.Function)) {
+	case LinearExact: // PS3.3 C.11.2.1.3.2
 		if wd <= 0 {
 			wd = math.SmallestNonzeroFloat64
 		}
-		switch {
-		case x <= c-wd/2:
-			return 0
-		case x > c+wd/2:
-			return 1
+		return func(x float64) float64 {
+			switch {
+			case x <= c-wd/2:
+				return 0
+			case x > c+wd/2:
+				return 1
+			}
+			return (x-c)/wd + 0.5
 		}
-		return (x-c)/wd + 0.5
-	case Sigmoid:
+	case Sigmoid: // PS3.3 C.11.2.1.3.1
 		if wd <= 0 {
 			wd = 1
 		}
-		return 1 / (1 + math.Exp(-4*(x-c)/wd))
+		return func(x float64) float64 { return 1 / (1 + math.Exp(-4*(x-c)/wd)) }
 	default: // LINEAR, PS3.3 C.11.2.1.2.1
 		if wd < 1 {
 			wd = 1
 		}
-		switch {
-		case x <= c-0.5-(wd-1)/2:
-			return 0
-		case x > c-0.5+(wd-1)/2:
-			return 1
+		lo, hi := c-0.5-(wd-1)/2, c-0.5+(wd-1)/2
+		return func(x float64) float64 {
+			switch {
+			case x <= lo:
+				return 0
+			case x > hi:
+				return 1
+			}
+			return (x-(c-0.5))/(wd-1) + 0.5
 		}
-		return (x-(c-0.5))/(wd-1) + 0.5
 	}
 }
 
