@@ -108,15 +108,12 @@ export interface Settings {
   fsync: boolean;
 }
 
-/** Result of POST /files/upload for one file: the import summary of that file (a .zip may hold many). */
+/** Result of POST /files/upload for one file (UploadResult on the Go side). */
 export interface ImportResult {
-  total?: number;
-  imported?: number;
-  duplicates?: number;
-  skipped?: number;
-  failed?: JobError[] | null;
-  bytes?: number;
-  cancelled?: boolean;
+  item: string;
+  outcome: 'stored' | 'duplicate' | 'replaced' | 'skipped' | 'failed';
+  error?: string;
+  studyInstanceUID?: string;
 }
 
 export interface StoreEvent {

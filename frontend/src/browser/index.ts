@@ -109,11 +109,12 @@ export function initBrowser(): Browser {
       const list = (await api.listStudies(q)) ?? [];
       if (seq !== loadSeq) return;
       everLoaded = true;
+      const same = JSON.stringify(list) === JSON.stringify(studies);
       studies = list;
       moreRow.hidden = list.length < q.limit;
       count.textContent = list.length >= q.limit ? `first ${plural(list.length, 'study', 'studies')}` : plural(list.length, 'study', 'studies');
       if (selected && !studies.some((s) => s.studyInstanceUID === selected)) selected = null;
-      table.render(studies, selected);
+      if (!same) table.render(studies, selected);
       renderEmpty();
       void loadSeries();
     } catch (e) {
@@ -129,20 +130,29 @@ export function initBrowser(): Browser {
   const reloadSoon = debounce(() => void reload(), 250);
   const refreshOnStore = debounce(() => void reload(), 400);
 
+  let shownKey = '';
+  function showStrip(study: Study | null, series: Series[] | null, error?: string): void {
+    // Re-render only on change, so live refreshes do not make thumbnails flicker.
+    const key = JSON.stringify([study, series, error]);
+    if (key === shownKey) return;
+    shownKey = key;
+    strip.show(study, series, error);
+  }
+
   async function loadSeries(): Promise<void> {
     const seq = ++seriesSeq;
     const study = studies.find((s) => s.studyInstanceUID === selected) ?? null;
     if (!study) {
-      strip.show(null, null);
+      showStrip(null, null);
       return;
     }
-    if (strip.element.dataset.study !== study.studyInstanceUID) strip.show(study, null);
+    if (strip.element.dataset.study !== study.studyInstanceUID) showStrip(study, null);
     strip.element.dataset.study = study.studyInstanceUID;
     try {
       const series = (await api.listSeries(study.studyInstanceUID)) ?? [];
-      if (seq === seriesSeq) strip.show(study, series);
+      if (seq === seriesSeq) showStrip(study, series);
     } catch (e) {
-      if (seq === seriesSeq) strip.show(study, [], errorText(e));
+      if (seq === seriesSeq) showStrip(study, [], errorText(e));
     }
   }
 

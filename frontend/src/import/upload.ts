@@ -18,33 +18,23 @@ export interface UploadItem {
 
 let seq = 0;
 
-export interface Tally {
-  imported: number;
-  duplicate: number;
-  skipped: number;
-  failed: number;
-  reasons: JobError[];
-}
+type Outcome = 'imported' | 'duplicate' | 'skipped' | 'failed';
 
-/**
- * Counts of one upload from its ImportResult, the import summary of that
- * file: {imported, duplicates, skipped, failed: [{item, reason}]}. A .zip may
- * hold many files; failures inside it are reported as "<upload>: <entry>".
- */
-export function tally(r: ImportResult | null, path: string): Tally {
-  const t: Tally = {
-    imported: r?.imported ?? 0,
-    duplicate: r?.duplicates ?? 0,
-    skipped: r?.skipped ?? 0,
-    failed: 0,
-    reasons: [],
-  };
-  for (const f of r?.failed ?? []) {
-    t.failed++;
-    const item = f.item || path;
-    t.reasons.push({ item: item === path || item.endsWith(path) ? path : `${path}: ${item}`, reason: f.reason || 'import failed' });
+/** What one upload did, from its ImportResult. */
+export function outcome(r: ImportResult | null): { kind: Outcome; reason: string } {
+  switch (r?.outcome) {
+    case 'stored':
+    case 'replaced':
+      return { kind: 'imported', reason: '' };
+    case 'duplicate':
+      return { kind: 'duplicate', reason: '' };
+    case 'skipped':
+      return { kind: 'skipped', reason: r.error ?? 'not DICOM' };
+    case 'failed':
+      return { kind: 'failed', reason: r.error || 'import failed' };
+    default:
+      return { kind: 'failed', reason: `unexpected answer from the server: ${JSON.stringify(r)}` };
   }
-  return t;
 }
 
 /** Uploads the files; resolves when all are done or the job is cancelled. */
@@ -95,15 +85,12 @@ export async function uploadFiles(items: UploadItem[]): Promise<void> {
       if (i >= items.length) return;
       const it = items[i];
       try {
-        const t = tally(await api.upload(it.path, it.file, ctrl.signal), it.path);
-        counts.imported += t.imported;
-        counts.duplicate += t.duplicate;
-        counts.skipped += t.skipped;
-        counts.failed += t.failed;
-        for (const e of t.reasons) if (errors.length < MAX_ERRORS) errors.push(e);
-        // A file counts as failed when nothing in it could be imported.
-        if (t.failed > 0 && t.imported + t.duplicate + t.skipped === 0) job.failed++;
-        else job.done++;
+        const o = outcome(await api.upload(it.path, it.file, ctrl.signal));
+        counts[o.kind]++;
+        if (o.kind === 'failed') {
+          job.failed++;
+          if (errors.length < MAX_ERRORS) errors.push({ item: it.path, reason: o.reason });
+        } else job.done++;
       } catch (e) {
         if (ctrl.signal.aborted) return;
         counts.failed++;
