@@ -132,8 +132,11 @@ const (
 type huffTable struct {
 	present bool
 	fast    [fastSize]uint16 // code length << 8 | value; 0: longer code
-	maxcode [18]int32        // largest code of each length, -1 if none
-	valptr  [17]int32        // index in vals of the first code of a length
+	// fastAC, for AC tables: a code of run r and size s whose code and
+	// extra bits fit in fastBits, as value << 16 | r << 8 | total length.
+	fastAC  [fastSize]int32
+	maxcode [18]int32 // largest code of each length, -1 if none
+	valptr  [17]int32 // index in vals of the first code of a length
 	mincode [17]int32
 	vals    [256]byte
 }
@@ -178,6 +181,19 @@ func (h *huffTable) build(counts []byte, vals []byte) error {
 	}
 	h.maxcode[17] = 0x7FFFFFFF
 	h.present = true
+	for peek := range h.fastAC {
+		e := h.fast[peek]
+		l, rs := uint(e>>8), e&0xFF
+		r, sz := int32(rs>>4), uint(rs&15)
+		if e == 0 || sz == 0 || l+sz > fastBits {
+			continue
+		}
+		v := int32(peek>>(fastBits-l-sz)) & (1<<sz - 1)
+		if v < 1<<(sz-1) {
+			v += -1<<sz + 1
+		}
+		h.fastAC[peek] = v<<16 | r<<8 | int32(l+sz)
+	}
 	return nil
 }
 

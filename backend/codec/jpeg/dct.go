@@ -24,7 +24,9 @@ func (s *state) setupDCT() error {
 		c.h0 = (s.height*c.v + s.vmax - 1) / s.vmax
 		c.bw, c.bh = s.mcux*c.h, s.mcuy*c.v
 		c.stride = c.bw * 8
-		c.plane = s.plane(i, c.stride*c.bh*8)
+		if !s.direct {
+			c.plane = s.plane(i, c.stride*c.bh*8)
+		}
 		if s.sof == mSOF2 {
 			n := c.bw * c.bh * 64
 			b := s.coefPool[i]
@@ -68,7 +70,7 @@ func (s *state) decodeDCTScan() error {
 			if err := s.decodeBlock(c, &blk); err != nil {
 				return err
 			}
-			idct(&blk, &s.qf[c.tq], c.plane[by*8*c.stride+bx*8:], c.stride, s.precision)
+			s.storeBlock(c, &blk, bx, by)
 			return nil
 		}
 		return s.decodeProgressive(c, c.coef[(by*c.bw+bx)*64:][:64])
@@ -127,7 +129,9 @@ func (s *state) decodeDCTScan() error {
 }
 
 // decodeBlock decodes the quantised coefficients of one sequential block
-// into blk, in natural order.
+// into blk, in natural order. It is the hot loop of the lossy processes: the
+// bit buffer lives in locals, one refill check serves a Huffman code and its
+// extra bits, and short codes with their extra bits come from fastAC.
 func (s *state) decodeBlock(c *component, blk *[64]int32) error {
 	*blk = [64]int32{}
 	br := &s.br
@@ -138,10 +142,35 @@ func (s *state) decodeBlock(c *component, blk *[64]int32) error {
 	c.pred += br.receiveExtend(uint(t))
 	blk[0] = c.pred
 	ac := &s.ac[c.ta]
+	acc, n := br.acc, br.n
 	for k := 1; k < 64; {
-		rs := br.decode(ac)
-		if rs < 0 {
-			return corrupt("bad AC code")
+		if n < 32 {
+			br.acc, br.n = acc, n
+			br.fill()
+			acc, n = br.acc, br.n
+		}
+		peek := (acc >> (n - fastBits)) & (fastSize - 1)
+		if e := ac.fastAC[peek]; e != 0 {
+			n -= uint(e & 0xFF)
+			k += int(e>>8) & 15
+			if k > 63 {
+				return corrupt("AC run past the block")
+			}
+			blk[zigzag[k]] = e >> 16
+			k++
+			continue
+		}
+		var rs int32
+		if e := ac.fast[peek]; e != 0 {
+			n -= uint(e >> 8)
+			rs = int32(e & 0xFF)
+		} else {
+			br.acc, br.n = acc, n
+			rs = br.decodeSlow(ac)
+			acc, n = br.acc, br.n
+			if rs < 0 {
+				return corrupt("bad AC code")
+			}
 		}
 		r, sz := int(rs>>4), uint(rs&15)
 		if sz == 0 {
@@ -155,9 +184,15 @@ func (s *state) decodeBlock(c *component, blk *[64]int32) error {
 		if k > 63 {
 			return corrupt("AC run past the block")
 		}
-		blk[zigzag[k]] = br.receiveExtend(sz)
+		n -= sz
+		v := int32(acc>>n) & (1<<sz - 1)
+		if v < 1<<(sz-1) {
+			v += -1<<sz + 1
+		}
+		blk[zigzag[k]] = v
 		k++
 	}
+	br.acc, br.n = acc, n
 	return nil
 }
 
@@ -285,11 +320,43 @@ func (s *state) finishProgressive() error {
 		for by := 0; by < c.bh; by++ {
 			for bx := 0; bx < c.bw; bx++ {
 				copy(blk[:], c.coef[(by*c.bw+bx)*64:][:64])
-				idct(&blk, &s.qf[c.tq], c.plane[by*8*c.stride+bx*8:], c.stride, s.precision)
+				s.storeBlock(c, &blk, bx, by)
 			}
 		}
 	}
 	return nil
+}
+
+// storeBlock computes the samples of block (bx, by) of component c: into
+// its plane, or, for a single-component image, straight into dst.
+func (s *state) storeBlock(c *component, blk *[64]int32, bx, by int) {
+	if !s.direct {
+		idct(blk, &s.qf[c.tq], c.plane[by*8*c.stride+bx*8:], c.stride, s.precision)
+		return
+	}
+	var tmp [64]int32
+	idct(blk, &s.qf[c.tq], tmp[:], 8, s.precision)
+	x0, y0 := bx*8, by*8
+	w, h := min(8, s.width-x0), min(8, s.height-y0)
+	if w <= 0 || h <= 0 {
+		return // padding of the last MCU
+	}
+	for y := 0; y < h; y++ {
+		src := tmp[8*y : 8*y+w]
+		i := (y0+y)*s.width + x0
+		if s.wide {
+			o := s.dst[2*i : 2*i+2*w]
+			for x, v := range src {
+				o[2*x] = byte(v)
+				o[2*x+1] = byte(v >> 8)
+			}
+		} else {
+			o := s.dst[i : i+w]
+			for x, v := range src {
+				o[x] = byte(v)
+			}
+		}
+	}
 }
 
 // aanScale[k] = sqrt(2)*cos(k*pi/16) (1 for k = 0): the scaling that the
@@ -362,7 +429,7 @@ func idct(blk *[64]int32, qf *[64]float32, out []int32, stride, precision int) {
 			float32(blk[32+u])*qf[32+u], float32(blk[40+u])*qf[40+u], float32(blk[48+u])*qf[48+u], float32(blk[56+u])*qf[56+u])
 		ws[u], ws[8+u], ws[16+u], ws[24+u], ws[32+u], ws[40+u], ws[48+u], ws[56+u] = o0, o1, o2, o3, o4, o5, o6, o7
 	}
-	maxv := float32(int32(1)<<precision - 1)
+	maxv := int32(1)<<precision - 1
 	shift := float32(int32(1)<<(precision-1)) + fShift
 	for y := 0; y < 8; y++ {
 		r := ws[8*y : 8*y+8]
@@ -379,12 +446,16 @@ func idct(blk *[64]int32, qf *[64]float32, out []int32, stride, precision int) {
 	}
 }
 
-func clampRound(v, maxv float32) int32 {
-	if v <= 0 {
-		return 0
+// clampRound converts a sample that already holds the rounding offset,
+// clamping it to [0, maxv]. Truncation towards zero is right for the
+// values it keeps: they are positive.
+func clampRound(v float32, maxv int32) int32 {
+	i := int32(v)
+	if uint32(i) > uint32(maxv) {
+		if v < 0 {
+			return 0
+		}
+		return maxv
 	}
-	if v >= maxv {
-		return int32(maxv)
-	}
-	return int32(v)
+	return i
 }

@@ -111,6 +111,11 @@ type state struct {
 	transform byte // Adobe colour transform
 	eobrun    int  // progressive
 
+	// A single-component lossy image is written straight into dst.
+	direct bool
+	wide   bool // 16-bit output samples
+	dst    []byte
+
 	// The scan being decoded.
 	scomp      [4]*component
 	ns         int
@@ -340,9 +345,11 @@ func (s *state) parseSOF(m byte, seg []byte, p codec.Params, dst []byte) error {
 		}
 		s.hmax, s.vmax = max(s.hmax, c.h), max(s.vmax, c.v)
 	}
+	s.dst, s.wide = dst, p.BitsAllocated == 16
 	if m == mSOF3 {
 		return s.setupLossless()
 	}
+	s.direct = s.ncomp == 1
 	return s.setupDCT()
 }
 

@@ -14,6 +14,9 @@ func (s *state) output(p codec.Params, dst []byte) error {
 			return err
 		}
 	}
+	if s.direct {
+		return nil // written by storeBlock
+	}
 	shift := 0
 	if s.sof == mSOF3 {
 		shift = s.al
