@@ -54,7 +54,7 @@ func newOptions(opts []Option) options {
 // an *image.Gray (monochrome) or *image.RGBA (colour, palette).
 func Render(ctx context.Context, img *pixel.Image, n int, win *Window, opts ...Option) (image.Image, error) {
 	o := newOptions(opts)
-	if win != nil && (math.IsNaN(win.Width) || math.IsNaN(win.Center) || win.Width <= 0) {
+	if win != nil && (math.IsNaN(win.Width) || math.IsNaN(win.Center) || math.IsInf(win.Width, 0) || math.IsInf(win.Center, 0) || win.Width <= 0) {
 		return nil, fmt.Errorf("%w: centre %v width %v", ErrBadWindow, win.Center, win.Width)
 	}
 	b, err := img.Frame(ctx, n)

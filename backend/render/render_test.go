@@ -139,7 +139,7 @@ func TestRenderMono(t *testing.T) {
 		})
 	}
 	img := openImage(t, base("MONOCHROME2").El(dcm.TagPixelData, "OW", px))
-	for _, w := range []Window{{Center: 0, Width: 0}, {Center: math.NaN(), Width: 10}, {Center: 0, Width: -5}} {
+	for _, w := range []Window{{Center: 0, Width: 0}, {Center: math.NaN(), Width: 10}, {Center: 0, Width: -5}, {Center: math.Inf(1), Width: 10}, {Center: 0, Width: math.Inf(1)}} {
 		if _, err := Render(ctx, img, 0, &w); !errors.Is(err, ErrBadWindow) {
 			t.Errorf("window %+v: %v", w, err)
 		}
