@@ -98,72 +98,88 @@ func compareDCMTK(t *testing.T, path string, out [][]byte, p codec.Params) {
 	t.Logf("max difference to dcmdjpeg: %d (%d samples beyond %d)", maxd, bad, tol)
 }
 
-// makeImage writes an Explicit VR LE DICOM file with pydicom holding a
-// deterministic 16-bit (or bits-bit) test image with edges, noise and the
-// extremes of the range.
-func makeImage(t *testing.T, dir string, rows, cols, bits int, signed bool, spp int) string {
+// imageSpec describes a generated test image.
+type imageSpec struct {
+	bits   int
+	signed bool
+	spp    int
+}
+
+// makeImages writes, in one pydicom run, an Explicit VR LE DICOM file per
+// spec holding a deterministic rows x cols test image with ramps, noise,
+// edges, the extremes of the range and neighbours 2^(bits-1) apart.
+func makeImages(t *testing.T, dir string, rows, cols int, specs []imageSpec) map[imageSpec]string {
 	t.Helper()
 	py := "/usr/bin/python3"
 	if _, err := os.Stat(py); err != nil {
 		t.Skip("no /usr/bin/python3")
 	}
-	path := filepath.Join(dir, fmt.Sprintf("src_%d_%d.dcm", bits, spp))
-	pr := 0
-	if signed {
-		pr = 1
+	paths := map[imageSpec]string{}
+	var list strings.Builder
+	for _, sp := range specs {
+		if _, ok := paths[sp]; ok {
+			continue
+		}
+		path := filepath.Join(dir, fmt.Sprintf("src_%d_%v_%d.dcm", sp.bits, sp.signed, sp.spp))
+		paths[sp] = path
+		signed := 0
+		if sp.signed {
+			signed = 1
+		}
+		fmt.Fprintf(&list, "(%d, %d, %d, %q),", sp.bits, signed, sp.spp, path)
 	}
 	script := fmt.Sprintf(`
 import numpy as np, pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
-rows, cols, bits, signed, spp = %d, %d, %d, %d, %d
-rng = np.random.default_rng(42)
-hi = (1 << bits) - 1
-y, x = np.mgrid[0:rows, 0:cols]
-img = (x * 977 + y * 131) %% (hi + 1)
-img[rows//4:rows//2, :] = rng.integers(0, hi + 1, size=(rows//2 - rows//4, cols))
-img[rows//2:rows//2+4, :] = hi
-img[rows//2+4:rows//2+8, ::2] = 0
-img[rows//2+4:rows//2+8, 1::2] = hi
-img[-4:, :] = (x[-4:, :] * 4099) %% (hi + 1)
-img[-6, :] = (x[-6, :] %% 2) * ((hi + 1) // 2)
-img[-7, :] = ((x[-7, :] // 3) %% 2) * hi
-img = img.astype(np.int64)
-if spp == 3:
-    img = np.stack([img, hi - img, (img * 7) %% (hi + 1)], axis=-1)
-if signed:
-    img = img - (1 << (bits - 1))
-dt = np.int16 if signed else np.uint16
-if bits <= 8:
-    dt = np.int8 if signed else np.uint8
-meta = FileMetaDataset()
-meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
-meta.MediaStorageSOPInstanceUID = generate_uid()
-meta.TransferSyntaxUID = ExplicitVRLittleEndian
-ds = Dataset()
-ds.file_meta = meta
-ds.is_little_endian = True
-ds.is_implicit_VR = False
-ds.SOPClassUID = meta.MediaStorageSOPClassUID
-ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-ds.Modality = "OT"
-ds.Rows, ds.Columns = rows, cols
-ds.SamplesPerPixel = spp
-ds.PhotometricInterpretation = "RGB" if spp == 3 else "MONOCHROME2"
-if spp == 3:
-    ds.PlanarConfiguration = 0
-ds.BitsAllocated = 8 if bits <= 8 else 16
-ds.BitsStored = bits
-ds.HighBit = bits - 1
-ds.PixelRepresentation = signed
-ds.PixelData = img.astype(dt).tobytes()
-ds.save_as(%q, write_like_original=False)
-`, rows, cols, bits, pr, spp, path)
-	cmd := exec.Command(py, "-c", script)
-	if out, err := cmd.CombinedOutput(); err != nil {
+rows, cols = %d, %d
+for bits, signed, spp, path in [%s]:
+    rng = np.random.default_rng(42)
+    hi = (1 << bits) - 1
+    y, x = np.mgrid[0:rows, 0:cols]
+    img = (x * 977 + y * 131) %% (hi + 1)
+    img[rows//4:rows//2, :] = rng.integers(0, hi + 1, size=(rows//2 - rows//4, cols))
+    img[rows//2:rows//2+4, :] = hi
+    img[rows//2+4:rows//2+8, ::2] = 0
+    img[rows//2+4:rows//2+8, 1::2] = hi
+    img[-4:, :] = (x[-4:, :] * 4099) %% (hi + 1)
+    img[-6, :] = (x[-6, :] %% 2) * ((hi + 1) // 2)
+    img[-7, :] = ((x[-7, :] // 3) %% 2) * hi
+    img = img.astype(np.int64)
+    if spp == 3:
+        img = np.stack([img, hi - img, (img * 7) %% (hi + 1)], axis=-1)
+    if signed:
+        img = img - (1 << (bits - 1))
+    dt = np.int16 if signed else np.uint16
+    if bits <= 8:
+        dt = np.int8 if signed else np.uint8
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.is_little_endian = True
+    ds.is_implicit_VR = False
+    ds.SOPClassUID = meta.MediaStorageSOPClassUID
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.Modality = "OT"
+    ds.Rows, ds.Columns = rows, cols
+    ds.SamplesPerPixel = spp
+    ds.PhotometricInterpretation = "RGB" if spp == 3 else "MONOCHROME2"
+    if spp == 3:
+        ds.PlanarConfiguration = 0
+    ds.BitsAllocated = 8 if bits <= 8 else 16
+    ds.BitsStored = bits
+    ds.HighBit = bits - 1
+    ds.PixelRepresentation = signed
+    ds.PixelData = img.astype(dt).tobytes()
+    ds.save_as(path, write_like_original=False)
+`, rows, cols, list.String())
+	if out, err := exec.Command(py, "-c", script).CombinedOutput(); err != nil {
 		t.Fatalf("pydicom: %v\n%s", err, out)
 	}
-	return path
+	return paths
 }
 
 func mkdir(dir string) error { return os.MkdirAll(dir, 0o755) }

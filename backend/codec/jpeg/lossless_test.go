@@ -32,21 +32,16 @@ func TestLosslessAgainstDCMTK(t *testing.T) {
 		{8, false, 3, 6, 0}, {8, false, 3, 1, 0}, {16, false, 3, 7, 0},
 	}
 	dir := t.TempDir()
-	srcs := map[string]string{}
+	var specs []imageSpec
+	for _, tc := range tests {
+		specs = append(specs, imageSpec{tc.bits, tc.signed, tc.spp})
+	}
+	srcs := makeImages(t, dir, 67, 61, specs)
 	var d Decoder
 	for _, tc := range tests {
 		name := fmt.Sprintf("bits%d_signed%v_spp%d_sv%d_pt%d", tc.bits, tc.signed, tc.spp, tc.sv, tc.pt)
 		t.Run(name, func(t *testing.T) {
-			key := fmt.Sprintf("%d%v%d", tc.bits, tc.signed, tc.spp)
-			src, ok := srcs[key]
-			if !ok {
-				sub := filepath.Join(dir, key)
-				if err := mkdir(sub); err != nil {
-					t.Fatal(err)
-				}
-				src = makeImage(t, sub, 67, 61, tc.bits, tc.signed, tc.spp)
-				srcs[key] = src
-			}
+			src := srcs[imageSpec{tc.bits, tc.signed, tc.spp}]
 			enc := filepath.Join(dir, name+".dcm")
 			run(t, "dcmcjpeg", "+el", "+sv", fmt.Sprint(tc.sv), "+pt", fmt.Sprint(tc.pt), "+un", src, enc)
 			ref := filepath.Join(dir, name+"_ref.dcm")
@@ -119,6 +114,11 @@ func TestLossyAgainstDCMTK(t *testing.T) {
 		{8, 3, []string{"+es", "+n1"}},
 	}
 	dir := t.TempDir()
+	var specs []imageSpec
+	for _, tc := range tests {
+		specs = append(specs, imageSpec{tc.bits, false, tc.spp})
+	}
+	srcs := makeImages(t, dir, 75, 83, specs)
 	var d Decoder
 	for i, tc := range tests {
 		t.Run(fmt.Sprintf("bits%d_spp%d_%s", tc.bits, tc.spp, strings.Join(tc.opts, "")), func(t *testing.T) {
@@ -126,7 +126,7 @@ func TestLossyAgainstDCMTK(t *testing.T) {
 			if err := mkdir(sub); err != nil {
 				t.Fatal(err)
 			}
-			src := makeImage(t, sub, 75, 83, tc.bits, false, tc.spp)
+			src := srcs[imageSpec{tc.bits, false, tc.spp}]
 			enc := filepath.Join(sub, "enc.dcm")
 			run(t, "dcmcjpeg", append(tc.opts, "+un", src, enc)...)
 			frames, err := testframes.Frames(enc, 1)
