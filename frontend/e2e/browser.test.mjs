@@ -228,5 +228,65 @@ test('delete with confirmation removes a study', async () => {
   });
   assert.equal(left.length, listed.length - 1);
   assert.ok(!left.includes(victim));
+});
+
+const sc8Files = manifest.filter((r) => r.path.startsWith('images/sc8/') && r.expect === 'ok').map((r) => r.path);
+const sc8Study = () => studyUIDs.find((u) => nameOf.get(u) === 'Phantom^SC8');
+
+async function jobCard(titlePart) {
+  await page.keyboard.press('Alt+t');
+  const card = page.locator('article.job', { hasText: titlePart }).first();
+  await card.waitFor({ timeout: 10000 });
+  await page.waitForFunction(
+    (t) => [...document.querySelectorAll('article.job')].some((c) => c.textContent.includes(t) && c.dataset.state !== 'running'),
+    titlePart,
+    { timeout: 30000 },
+  );
+  return card;
+}
+
+test('importing a server-side folder shows the job and brings the study back live', async () => {
+  assert.equal(sc8Files.length, 13, 'manifest has the 13 SC8 files');
+  const folder = path.join(CORPUS, 'images', 'sc8');
+  await page.keyboard.press('Alt+s');
+  await page.click('#import-btn');
+  await page.fill('#import-path', folder);
+  await page.keyboard.press('Enter');
+  // The store event refreshes the open table: no reload.
+  await page.locator(`tr[data-uid="${sc8Study()}"]`).waitFor({ timeout: 20000 });
+  await waitForRowCount(listed.length);
+  const card = await jobCard(folder);
+  assert.equal(await card.getAttribute('data-state'), 'done');
+  assert.match(await card.locator('.job-stats').innerText(), new RegExp(`^${sc8Files.length} / ${sc8Files.length}\\b`));
+  assert.match(await card.locator('.job-message').innerText(), new RegExp(`^${sc8Files.length} imported`));
+  assert.equal(await card.locator('progress').evaluate((p) => p.value / p.max), 1);
+  await page.keyboard.press('Alt+s');
+});
+
+test('uploading files from this computer imports them and reports the rest', async () => {
+  // Delete through the API: the table follows the store event by itself.
+  await page.evaluate(async (uid) => {
+    const r = await fetch('api/call/DeleteStudy', { method: 'POST', body: JSON.stringify([uid]) });
+    if (!r.ok) throw new Error(await r.text());
+  }, sc8Study());
+  await waitForRowCount(listed.length - 1);
+
+  const files = [...sc8Files, 'README.txt', 'malformed/bad_truncated_meta.dcm'].map((p) => path.join(CORPUS, p));
+  await page.click('#import-btn');
+  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.click('dialog[open] button:has-text("Choose files")')]);
+  await chooser.setFiles(files);
+  await page.locator(`tr[data-uid="${sc8Study()}"]`).waitFor({ timeout: 20000 });
+  const card = await jobCard(`Upload of ${files.length} files`);
+  assert.equal(await card.getAttribute('data-state'), 'done');
+  assert.equal(await card.locator('.job-message').innerText(), `${sc8Files.length} imported, 1 not DICOM, 1 failed`);
+  assert.match(await card.locator('.job-stats').innerText(), new RegExp(`^${sc8Files.length + 1} / ${files.length} · 1 failed`));
+  // The failure is listed with its file and reason once expanded.
+  await card.locator('details summary').click();
+  const err = card.locator('.job-errors li').first();
+  assert.equal(await err.locator('.err-item').innerText(), 'bad_truncated_meta.dcm');
+  assert.ok((await err.locator('.err-reason').innerText()).length > 5);
+  await page.screenshot({ path: path.join(outDir(), 'transfers.png') });
+  await page.keyboard.press('Alt+s');
+  await waitForRowCount(listed.length);
   assert.deepEqual(pageErrors, []);
 });
