@@ -529,6 +529,29 @@ func (s *state) decodeRow(lines []int32, y int, comps []int, ilv int) {
 func (s *state) store(src []int32, step, y, c int) {
 	w, nf, bps := s.width, s.nf, s.bps
 	o := (y*w*nf + c) * bps
+	if step == 1 && nf == 1 {
+		src = src[:w]
+		switch bps {
+		case 1:
+			d := s.dst[o : o+w]
+			for x, v := range src {
+				d[x] = byte(v)
+			}
+			return
+		case 2:
+			d := s.dst[o : o+2*w]
+			x := 0
+			for ; x+4 <= len(src); x += 4 {
+				v := src[x : x+4 : x+4]
+				binary.LittleEndian.PutUint64(d[2*x:], uint64(uint16(v[0]))|uint64(uint16(v[1]))<<16|
+					uint64(uint16(v[2]))<<32|uint64(uint16(v[3]))<<48)
+			}
+			for ; x < len(src); x++ {
+				binary.LittleEndian.PutUint16(d[2*x:], uint16(src[x]))
+			}
+			return
+		}
+	}
 	stride := nf * bps
 	dst := s.dst[o : o+(w-1)*stride+bps]
 	switch bps {

@@ -1,5 +1,7 @@
 package jpegls
 
+import "math/bits"
+
 // The scan decoder proper: context modelling, regular and run mode
 // (T.87 Annex A), for one component per line (interleave none and line) and
 // for sample-interleaved pixels.
@@ -145,10 +147,7 @@ func (s *coder) regular(q, px int) int {
 	} else if px < 0 {
 		px = 0
 	}
-	k := uint(0)
-	for c.n<<k < c.a {
-		k++
-	}
+	k := golombK(c.n, c.a)
 	if k > maxK {
 		s.br.bad = true
 		k = maxK
@@ -220,16 +219,12 @@ func (s *coder) interruption(ra, rb, ri int, sampleMode bool) int {
 		sign = -1
 	}
 	c := &s.rctx[ritype]
-	temp := c.a + (c.n>>1)*ritype
-	k := uint(0)
-	for c.n<<k < temp {
-		k++
-	}
+	k := golombK(c.n, c.a+(c.n>>1)*ritype)
 	if k > maxK {
 		s.br.bad = true
 		k = maxK
 	}
-	m := s.br.golomb(k, s.limit-int(jTable[ri])-1-int(s.qbpp)-1, s.qbpp)
+	m := s.br.golomb(k, s.limit-int(jTable[ri])-2-int(s.qbpp), s.qbpp)
 	t := m + ritype
 	mp := t & 1
 	e := (t + 1) >> 1
@@ -284,8 +279,24 @@ func (s *coder) runLength(ri *int, remaining int) (int, bool) {
 	return n, false
 }
 
+// golombK returns the smallest k with n<<k >= a (T.87 A.5.1).
+func golombK(n, a int) uint {
+	if a <= n {
+		return 0
+	}
+	k := bits.Len(uint(a)) - bits.Len(uint(n))
+	if n<<k < a {
+		k++
+	}
+	return uint(k)
+}
+
 // decodeLine decodes one line of one component. prev and cur hold width+2
 // samples, x at index x+1; the edges prev[width+1] and cur[0] are set here.
+//
+// This is the hot loop: the regular mode is written out here with the bit
+// cache in local variables; the rare paths (cache refill, long codes, run
+// mode) go through methods after the locals are written back.
 func (s *coder) decodeLine(prev, cur []int32, comp int) {
 	w := s.width
 	prev = prev[:w+2]
@@ -294,6 +305,11 @@ func (s *coder) decodeLine(prev, cur []int32, comp int) {
 	cur[0] = prev[1]
 	t := s.t3
 	q81, q9, q1 := s.quant81[:2*t+1], s.quant9[:2*t+1], s.quant[:2*t+1]
+	ctx := &s.ctx
+	br := &s.br
+	acc, nb := br.acc, br.n
+	maxval, near, step, wrap := s.maxval, s.near, s.step, s.wrap
+	limitq, qbpp, reset := s.limitq, s.qbpp, s.reset
 	rb := int(prev[0])
 	rd := int(prev[1])
 	for x := 1; x <= w; {
@@ -302,29 +318,176 @@ func (s *coder) decodeLine(prev, cur []int32, comp int) {
 		rb = rd
 		rd = int(prev[x+1])
 		q := int(q81[min(max(rd-rb, -t), t)+t] + q9[min(max(rb-rc, -t), t)+t] + q1[min(max(rc-ra, -t), t)+t])
-		if q != 0 {
-			cur[x] = int32(s.regular(q, predict(ra, rb, rc)))
-			x++
+		if q == 0 {
+			br.acc, br.n = acc, nb
+			x = s.runMode(prev, cur, x, ra, comp)
+			acc, nb = br.acc, br.n
+			rb = int(prev[x-1])
+			rd = int(prev[min(x, w+1)])
 			continue
 		}
-		// run mode
-		ri := s.runIdx[comp]
-		n, interrupted := s.runLength(&ri, w-x+1)
-		fill := cur[x : x+n]
-		for i := range fill {
-			fill[i] = int32(ra)
+		// regular mode (T.87 A.4 to A.6)
+		px := rb
+		if rc >= max(ra, rb) {
+			px = min(ra, rb)
+		} else if rc <= min(ra, rb) {
+			px = max(ra, rb)
+		} else {
+			px = ra + rb - rc
 		}
-		x += n
-		if interrupted {
-			cur[x] = int32(s.interruption(ra, int(prev[x]), ri, false))
-			x++
-			if ri > 0 {
-				ri--
+		neg := q < 0
+		if neg {
+			q = -q
+		}
+		c := &ctx[q]
+		if neg {
+			px -= c.c
+		} else {
+			px += c.c
+		}
+		px = min(max(px, 0), maxval)
+		k := golombK(c.n, c.a)
+		if nb < 40 {
+			br.acc, br.n = acc, nb
+			br.fill()
+			acc, nb = br.acc, br.n
+		}
+		z := uint(bits.LeadingZeros64(acc))
+		var m int
+		if int(z) < limitq && z+1+k <= nb && k <= maxK {
+			acc <<= z + 1
+			m = int(z)<<k | int(acc>>(63-k)>>1)
+			acc <<= k
+			nb -= z + 1 + k
+		} else {
+			br.acc, br.n = acc, nb
+			if k > maxK {
+				br.bad = true
+				k = maxK
+			}
+			m = br.golomb(k, limitq, qbpp)
+			acc, nb = br.acc, br.n
+		}
+		e := m>>1 ^ -(m & 1)
+		if k == 0 && near == 0 && 2*c.b+c.n-1 < 0 {
+			e = ^e
+		}
+		if e < 0 {
+			c.a -= e
+		} else {
+			c.a += e
+		}
+		c.b += e * step
+		if c.n == reset {
+			c.a >>= 1
+			c.b >>= 1
+			c.n >>= 1
+		}
+		c.n++
+		if c.b+c.n <= 0 {
+			c.b += c.n
+			if c.b <= -c.n {
+				c.b = -c.n + 1
+			}
+			if c.c > minC {
+				c.c--
+			}
+		} else if c.b > 0 {
+			c.b -= c.n
+			if c.b > 0 {
+				c.b = 0
+			}
+			if c.c < maxC {
+				c.c++
 			}
 		}
-		s.runIdx[comp] = ri
-		rb = int(prev[x-1])
-		rd = int(prev[min(x, w+1)])
+		if neg {
+			e = -e
+		}
+		rx := px + e*step
+		if rx < -near {
+			rx += wrap
+		} else if rx > maxval+near {
+			rx -= wrap
+		}
+		cur[x] = int32(min(max(rx, 0), maxval))
+		x++
+	}
+	br.acc, br.n = acc, nb
+}
+
+// runMode decodes the run that starts at x (T.87 A.7.1.2), fills it with
+// ra, decodes the interruption sample when the run ends before the end of
+// the line, and returns the next x.
+func (s *coder) runMode(prev, cur []int32, x, ra, comp int) int {
+	br := &s.br
+	acc, nb := br.acc, br.n
+	ri := s.runIdx[comp]
+	remaining := s.width - x + 1
+	n := 0
+	interrupted := false
+	for n < remaining {
+		if nb == 0 {
+			br.acc, br.n = acc, nb
+			br.fill()
+			acc, nb = br.acc, br.n
+		}
+		bit := acc >> 63
+		acc <<= 1
+		nb--
+		if bit == 0 {
+			j := jTable[ri]
+			if nb < j {
+				br.acc, br.n = acc, nb
+				br.fill()
+				acc, nb = br.acc, br.n
+			}
+			n += int(acc >> (63 - j) >> 1)
+			acc <<= j
+			nb -= j
+			if n >= remaining {
+				br.bad = true
+				n = remaining
+				break
+			}
+			interrupted = true
+			break
+		}
+		full := 1 << jTable[ri]
+		if full <= remaining-n {
+			n += full
+			if ri < 31 {
+				ri++
+			}
+		} else {
+			n = remaining
+		}
+	}
+	br.acc, br.n = acc, nb
+	fillRun(cur[x:x+n], int32(ra))
+	x += n
+	if interrupted {
+		cur[x] = int32(s.interruption(ra, int(prev[x]), ri, false))
+		x++
+		if ri > 0 {
+			ri--
+		}
+	}
+	s.runIdx[comp] = ri
+	return x
+}
+
+// fillRun sets every element of f to v.
+func fillRun(f []int32, v int32) {
+	if len(f) < 16 {
+		for i := range f {
+			f[i] = v
+		}
+		return
+	}
+	f[0] = v
+	for i := 1; i < len(f); i *= 2 {
+		copy(f[i:], f[:i])
 	}
 }
 
