@@ -209,6 +209,11 @@ func (img *Image) frameInto(n int, dst []byte) error {
 	} else {
 		normalize(dst, in, 0)
 	}
+	if in.TransferSyntaxUID == dcm.RLELossless && in.Photometric == "YBR_FULL" {
+		// RLE codes byte planes and knows nothing of colour: its YBR_FULL
+		// samples are converted here, as native ones are.
+		ybrToRGB(dst, in)
+	}
 	return nil
 }
 
