@@ -42,7 +42,7 @@ type Policy struct {
 	Syntaxes map[string]SyntaxPolicy
 	// MaxAssociations bounds simultaneous established associations; beyond
 	// it, A-ASSOCIATE-RJ transient, service-provider (presentation), local
-	// limit exceeded. 0 means 16.
+	// limit exceeded. 0 means DefaultMaxAssociations.
 	MaxAssociations int
 	// MaxPDULength we announce; 0 means DefaultMaxPDULength, NoPDULimit
 	// announces 0.
@@ -51,7 +51,7 @@ type Policy struct {
 }
 
 // DefaultMaxAssociations applies when Policy.MaxAssociations is 0.
-const DefaultMaxAssociations = 16
+const DefaultMaxAssociations = 100
 
 func (p *Policy) maxAssoc() int {
 	if p.MaxAssociations <= 0 {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -66,8 +67,12 @@ func needTool(t *testing.T, name string) string {
 }
 
 func runTool(t *testing.T, name string, args ...string) (string, error) {
+	return runToolTimeout(t, 20*time.Second, name, args...)
+}
+
+func runToolTimeout(t *testing.T, limit time.Duration, name string, args ...string) (string, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, needTool(t, name), args...)
 	cmd.Env = append(os.Environ(), "TCP_NODELAY=1")
@@ -248,5 +253,89 @@ func TestEchoClosedPortAndTimeout(t *testing.T) {
 	}
 	if d < 700*time.Millisecond || d > 3*time.Second {
 		t.Fatalf("silent peer: returned after %v", d)
+	}
+}
+
+func TestEchoscuRejectionsAndAbort(t *testing.T) {
+	srv, addr := startSCP(t, nil)
+	_, addrNone := startSCP(t, func(p *ul.Policy) { p.Syntaxes = map[string]ul.SyntaxPolicy{} })
+	h, p := hostPort(t, addr)
+
+	out, err := runTool(t, "echoscu", "-aet", "ECHOSCU", "-aec", "NOTME", h, p)
+	if err == nil || !strings.Contains(out, "Called AE Title Not Recognized") {
+		t.Fatalf("wrong called AE: err %v\n%s", err, out)
+	}
+
+	hn, pn := hostPort(t, addrNone)
+	out, err = runTool(t, "echoscu", "-aet", "ECHOSCU", "-aec", "LIGHTBOX", hn, pn)
+	if err == nil || !strings.Contains(out, "No Acceptable Presentation Contexts") {
+		t.Fatalf("no acceptable context: err %v\n%s", err, out)
+	}
+
+	// echoscu --abort: A-ABORT after the echo instead of A-RELEASE
+	out, err = runTool(t, "echoscu", "--abort", "-aet", "ECHOSCU", "-aec", "LIGHTBOX", h, p)
+	if err != nil {
+		t.Fatalf("echoscu --abort: %v\n%s", err, out)
+	}
+	// the server lives on
+	if _, st, err := Echo(context.Background(), Target{CallingAE: "ME", CalledAE: "LIGHTBOX", Addr: addr}, Options{Timeout: 5 * time.Second}); err != nil || st != dimse.StatusSuccess {
+		t.Fatalf("echo after abort: %v %v", st, err)
+	}
+	// wrong called AE from our own SCU reads well
+	_, _, err = Echo(context.Background(), Target{CallingAE: "ME", CalledAE: "NOTME", Addr: addr}, Options{Timeout: 5 * time.Second})
+	if err == nil || err.Error() != "association rejected: permanent, service-user: called AE title not recognised" {
+		t.Fatalf("our SCU, wrong AE: %v", err)
+	}
+	_, _, err = Echo(context.Background(), Target{CallingAE: "ME", CalledAE: "LIGHTBOX", Addr: addrNone}, Options{Timeout: 5 * time.Second})
+	if !errors.Is(err, ul.ErrNoContext) {
+		t.Fatalf("our SCU, no context: %v", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for srv.Active() != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if srv.Active() != 0 {
+		t.Fatalf("%d associations still active", srv.Active())
+	}
+}
+
+// TestHundredConcurrentEchoscu: 100 DCMTK echoscu processes at once, all
+// succeed with the default policy, and the server answers afterwards.
+func TestHundredConcurrentEchoscu(t *testing.T) {
+	srv, addr := startSCP(t, func(p *ul.Policy) { p.MaxAssociations = 0 })
+	h, p := hostPort(t, addr)
+	const n = 100
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			// generous: on a loaded 2-core machine starting 100 processes is slow
+			out, err := runToolTimeout(t, 50*time.Second, "echoscu", "-aet", fmt.Sprintf("SCU%d", i), "-aec", "LIGHTBOX", h, p)
+			if err != nil {
+				errs <- fmt.Errorf("echoscu %d: %v: %s", i, err, out)
+			}
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	failed := 0
+	for err := range errs {
+		failed++
+		t.Error(err)
+	}
+	if failed > 0 {
+		t.Fatalf("%d of %d echoscu runs failed", failed, n)
+	}
+	if _, st, err := Echo(context.Background(), Target{CallingAE: "ME", CalledAE: "LIGHTBOX", Addr: addr}, Options{Timeout: 5 * time.Second}); err != nil || st != dimse.StatusSuccess {
+		t.Fatalf("echo after 100 concurrent: %v %v", st, err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for srv.Active() != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if srv.Active() != 0 {
+		t.Fatalf("%d associations still active", srv.Active())
 	}
 }
