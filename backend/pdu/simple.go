@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // RejectResult is the Result field of an A-ASSOCIATE-RJ.
@@ -246,8 +247,13 @@ func (p *PDataTF) AppendTo(b []byte) ([]byte, error) {
 }
 
 func (p *PDataTF) String() string {
-	s := "P-DATA-TF"
-	for _, v := range p.Values {
+	var b strings.Builder
+	b.WriteString("P-DATA-TF")
+	for i, v := range p.Values {
+		if i == 8 {
+			fmt.Fprintf(&b, " ... (%d more PDVs)", len(p.Values)-8)
+			break
+		}
 		kind := "data"
 		if v.Command() {
 			kind = "command"
@@ -256,9 +262,9 @@ func (p *PDataTF) String() string {
 		if v.Last() {
 			last = ", last"
 		}
-		s += fmt.Sprintf(" [ctx %d, %s%s, %d bytes]", v.ContextID, kind, last, len(v.Data))
+		fmt.Fprintf(&b, " [ctx %d, %s%s, %d bytes]", v.ContextID, kind, last, len(v.Data))
 	}
-	return s
+	return b.String()
 }
 
 // PDataHeader returns the 12-byte header of a P-DATA-TF PDU that carries a
