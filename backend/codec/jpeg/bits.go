@@ -134,11 +134,14 @@ type huffTable struct {
 	fast    [fastSize]uint16 // code length << 8 | value; 0: longer code
 	// fastAC, for AC tables: a code of run r and size s whose code and
 	// extra bits fit in fastBits, as value << 16 | r << 8 | total length.
-	fastAC  [fastSize]int32
-	maxcode [18]int32 // largest code of each length, -1 if none
-	valptr  [17]int32 // index in vals of the first code of a length
-	mincode [17]int32
-	vals    [256]byte
+	fastAC [fastSize]int32
+	// fastDiff, for DC and lossless tables: a code of size s whose code and
+	// extra bits fit in fastBits, as difference << 8 | total length.
+	fastDiff [fastSize]int32
+	maxcode  [18]int32 // largest code of each length, -1 if none
+	valptr   [17]int32 // index in vals of the first code of a length
+	mincode  [17]int32
+	vals     [256]byte
 }
 
 // build sets up the table from the 16 code counts and the values of a DHT
@@ -181,6 +184,21 @@ func (h *huffTable) build(counts []byte, vals []byte) error {
 	}
 	h.maxcode[17] = 0x7FFFFFFF
 	h.present = true
+	for peek := range h.fastDiff {
+		e := h.fast[peek]
+		l, sz := uint(e>>8), uint(e&0xFF)
+		if e == 0 || sz > 16 || sz < 16 && l+sz > fastBits {
+			continue
+		}
+		var v int32 = 32768 // SSSS 16: no extra bits
+		if sz < 16 {
+			v = int32(peek>>(fastBits-l-sz)) & (1<<sz - 1)
+			if sz > 0 && v < 1<<(sz-1) {
+				v += -1<<sz + 1
+			}
+		}
+		h.fastDiff[peek] = v<<8 | int32(l+sz%16)
+	}
 	for peek := range h.fastAC {
 		e := h.fast[peek]
 		l, rs := uint(e>>8), e&0xFF

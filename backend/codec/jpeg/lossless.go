@@ -16,7 +16,14 @@ func (s *state) setupLossless() error {
 			return fmt.Errorf("jpeg: %w: lossless with subsampled components", codec.ErrUnsupported)
 		}
 		c.w, c.h0, c.stride = s.width, s.height, s.width
-		c.plane = s.plane(i, s.width*s.height)
+		if s.ncomp == 1 {
+			// Written straight into dst; the plane keeps two rows for the
+			// prediction.
+			s.direct = true
+			c.plane = s.plane(i, 2*s.width)
+		} else {
+			c.plane = s.plane(i, s.width*s.height)
+		}
 	}
 	return nil
 }
@@ -96,10 +103,15 @@ func (s *state) losslessOne(c *component, sel, pt int) error {
 	first := true     // the row follows the start of the scan or a restart
 	acc, n := br.acc, br.n
 	for y := 0; y < h; y++ {
-		row := plane[y*w : y*w+w]
-		up := row
-		if y > 0 {
-			up = plane[(y-1)*w : y*w]
+		var row, up []int32
+		if s.direct {
+			row, up = plane[(y&1)*w:][:w], plane[((y+1)&1)*w:][:w]
+		} else {
+			row = plane[y*w : y*w+w]
+			up = row
+			if y > 0 {
+				up = plane[(y-1)*w : y*w]
+			}
 		}
 		for x := 0; x < len(row); x++ {
 			if s.restart > 0 {
@@ -120,30 +132,26 @@ func (s *state) losslessOne(c *component, sel, pt int) error {
 				br.fill()
 				acc, n = br.acc, br.n
 			}
-			var ssss uint
-			if e := tab.fast[(acc>>(n-fastBits))&(fastSize-1)]; e != 0 {
-				n -= uint(e >> 8)
-				ssss = uint(e & 0xFF)
+			var d int32
+			if e := tab.fastDiff[(acc>>(n-fastBits))&(fastSize-1)]; e != 0 {
+				n -= uint(e & 0xFF)
+				d = e >> 8
 			} else {
 				br.acc, br.n = acc, n
-				t := br.decodeSlow(tab)
+				t := br.decode(tab)
 				acc, n = br.acc, br.n
-				if t < 0 || t > 16 {
+				switch {
+				case t < 0 || t > 16:
 					return corrupt("bad Huffman code at row %d", y)
-				}
-				ssss = uint(t)
-			}
-			var d int32
-			switch {
-			case ssss == 16:
-				d = 32768
-			case ssss > 16:
-				return corrupt("difference category %d at row %d", ssss, y)
-			case ssss > 0:
-				n -= ssss
-				d = int32(acc>>n) & (1<<ssss - 1)
-				if d < 1<<(ssss-1) {
-					d += -1<<ssss + 1
+				case t == 16:
+					d = 32768
+				case t > 0:
+					ssss := uint(t)
+					n -= ssss
+					d = int32(acc>>n) & (1<<ssss - 1)
+					if d < 1<<(ssss-1) {
+						d += -1<<ssss + 1
+					}
 				}
 			}
 			var pred int32
@@ -163,10 +171,31 @@ func (s *state) losslessOne(c *component, sel, pt int) error {
 			}
 			row[x] = (pred + d) & 0xFFFF
 		}
+		if s.direct {
+			s.storeRow(row, y, pt)
+		}
 		first = false
 	}
 	br.acc, br.n = acc, n
 	return nil
+}
+
+// storeRow writes row y of a single-component lossless image into dst.
+func (s *state) storeRow(row []int32, y, pt int) {
+	w := len(row)
+	if s.wide {
+		o := s.dst[2*y*w : 2*(y+1)*w]
+		for x, v := range row {
+			v <<= pt
+			o[2*x] = byte(v)
+			o[2*x+1] = byte(v >> 8)
+		}
+		return
+	}
+	o := s.dst[y*w : (y+1)*w]
+	for x, v := range row {
+		o[x] = byte(v << pt)
+	}
 }
 
 // losslessMany decodes an interleaved scan: each MCU holds one sample of
