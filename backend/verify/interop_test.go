@@ -7,13 +7,13 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"lightbox/backend/dimse"
+	"lightbox/backend/dimse/dimsetest"
 	"lightbox/backend/ul"
 )
 
@@ -57,27 +57,8 @@ func startSCP(t *testing.T, mutate func(*ul.Policy)) (*ul.Server, string) {
 	return srv, ln.Addr().String()
 }
 
-func needTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatalf("%s not installed (DCMTK is required for interop tests)", name)
-	}
-	return p
-}
-
 func runTool(t *testing.T, name string, args ...string) (string, error) {
-	return runToolTimeout(t, 20*time.Second, name, args...)
-}
-
-func runToolTimeout(t *testing.T, limit time.Duration, name string, args ...string) (string, error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), limit)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, needTool(t, name), args...)
-	cmd.Env = append(os.Environ(), "TCP_NODELAY=1")
-	out, err := cmd.CombinedOutput()
-	return string(out), err
+	return dimsetest.Run(t, 20*time.Second, name, args...)
 }
 
 func hostPort(t *testing.T, addr string) (string, string) {
@@ -120,41 +101,6 @@ func firstLine(s string) string {
 	return s
 }
 
-// waitPort waits until something listens on addr.
-func waitPort(t *testing.T, addr string, within time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			c.Close()
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("nothing listens on %s after %s", addr, within)
-}
-
-// startProc starts a long-running peer and stops it (by its PID) at cleanup.
-func startProc(t *testing.T, name string, args ...string) {
-	t.Helper()
-	cmd := exec.Command(needTool(t, name), args...)
-	cmd.Env = append(os.Environ(), "TCP_NODELAY=1")
-	logf, err := os.Create(t.TempDir() + "/" + name + ".log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		logf.Close()
-	})
-}
-
 // Ports reserved for these tests: 12100-12119.
 const (
 	portStorescp       = "12101"
@@ -165,11 +111,8 @@ const (
 )
 
 func TestEchoToDCMTKStorescp(t *testing.T) {
-	dir := t.TempDir()
-	startProc(t, "storescp", "-aet", "STORESCP", "-od", dir, portStorescp)
-	startProc(t, "storescp", "-aet", "STORESCP", "--refuse", "-od", dir, portStorescpRefuse)
-	waitPort(t, "127.0.0.1:"+portStorescp, 10*time.Second)
-	waitPort(t, "127.0.0.1:"+portStorescpRefuse, 10*time.Second)
+	dimsetest.Storescp(t, "STORESCP", portStorescp)
+	dimsetest.Storescp(t, "STORESCP", portStorescpRefuse, "--refuse")
 
 	rtt, st, err := Echo(context.Background(), Target{CallingAE: "LIGHTBOX", CalledAE: "STORESCP", Addr: "127.0.0.1:" + portStorescp}, Options{Timeout: 5 * time.Second})
 	if err != nil {
@@ -191,19 +134,8 @@ func TestEchoToDCMTKStorescp(t *testing.T) {
 }
 
 func TestEchoToOrthanc(t *testing.T) {
-	dir := t.TempDir()
-	cfg := fmt.Sprintf(`{
-  "Name": "LBXTEST", "StorageDirectory": %q, "IndexDirectory": %q,
-  "HttpServerEnabled": true, "HttpPort": %s, "RemoteAccessAllowed": false,
-  "DicomServerEnabled": true, "DicomAet": "ORTHANC", "DicomPort": %s,
-  "DicomCheckCalledAet": true, "DicomAlwaysAllowEcho": true, "Plugins": []
-}`, dir+"/storage", dir+"/index", portOrthancHTTP, portOrthancDICOM)
-	if err := os.WriteFile(dir+"/orthanc.json", []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	startProc(t, "Orthanc", dir+"/orthanc.json")
+	dimsetest.Orthanc(t, "ORTHANC", portOrthancDICOM, portOrthancHTTP, nil)
 	addr := "127.0.0.1:" + portOrthancDICOM
-	waitPort(t, addr, 30*time.Second)
 
 	rtt, st, err := Echo(context.Background(), Target{CallingAE: "LIGHTBOX", CalledAE: "ORTHANC", Addr: addr}, Options{Timeout: 5 * time.Second})
 	if err != nil || st != dimse.StatusSuccess {
@@ -312,7 +244,7 @@ func TestHundredConcurrentEchoscu(t *testing.T) {
 		go func(i int) {
 			defer wg.Done()
 			// generous: on a loaded 2-core machine starting 100 processes is slow
-			out, err := runToolTimeout(t, 50*time.Second, "echoscu", "-aet", fmt.Sprintf("SCU%d", i), "-aec", "LIGHTBOX", h, p)
+			out, err := dimsetest.Run(t, 50*time.Second, "echoscu", "-aet", fmt.Sprintf("SCU%d", i), "-aec", "LIGHTBOX", h, p)
 			if err != nil {
 				errs <- fmt.Errorf("echoscu %d: %v: %s", i, err, out)
 			}
