@@ -25,7 +25,9 @@ func (a *App) Version() VersionInfo {
 
 // ListStudies lists the studies of the local store matching q.
 func (a *App) ListStudies(q store.StudyQuery) ([]store.StudyView, error) {
-	return a.store.Studies(a.ctx, q)
+	v, err := a.store.Studies(a.ctx, q)
+	a.log.Debug("studies listed", "count", len(v), "err", err)
+	return v, err
 }
 
 // ListSeries lists the series of a study, each with its thumbnail URL.
