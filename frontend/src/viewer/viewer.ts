@@ -294,7 +294,8 @@ export class Viewer {
       this.strip.replaceChildren(h('div', 'vw-muted', 'Loading…'));
       this.setLayout(1, 1, false);
       for (const c of this.cells) this.clearCell(c);
-      await this.measurements.load(studyUID);
+      // Saved measurements load alongside; they never hold up the images.
+      void this.measurements.load(studyUID);
     }
     this.unsubStore?.();
     this.unsubStore = on('store', (ev) => {
@@ -1117,6 +1118,22 @@ export class Viewer {
     const cv = vp.worldToCanvas(w);
     const r = c.element.getBoundingClientRect();
     return [r.left + cv[0], r.top + cv[1]];
+  }
+
+  /** Sets the zoom so that one image pixel spans exactly `s` screen pixels (for exact test geometry). */
+  setPixelScale(cellIndex: number, s: number): void {
+    const vp = this.stackVp(this.cells[cellIndex]);
+    const a = this.pixelToClient(cellIndex, 0, 0);
+    const b = this.pixelToClient(cellIndex, 1, 0);
+    if (!vp || !a || !b) return;
+    const s0 = Math.hypot(b[0] - a[0], b[1] - a[1]);
+    const cam = vp.getCamera();
+    vp.setCamera({ parallelScale: (cam.parallelScale ?? 1) * (s0 / s) });
+    vp.render();
+  }
+
+  mprWorldToClient(i: number, world: Types.Point3): [number, number] | null {
+    return this.mpr?.worldToClient(i, world) ?? null;
   }
 
   mprState(): unknown {
