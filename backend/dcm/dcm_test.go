@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"testing"
 
-	"lightbox/backend/internal/testcorpus"
+	"lightbox/backend/testcorpus"
 )
 
 func TestCorpusParses(t *testing.T) {

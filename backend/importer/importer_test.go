@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"lightbox/backend/internal/testcorpus"
+	"lightbox/backend/testcorpus"
 	"lightbox/backend/store"
 )
 

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"lightbox/backend/dcm"
-	"lightbox/backend/internal/testcorpus"
+	"lightbox/backend/testcorpus"
 )
 
 func find(nodes []*Node, tag string) *Node {

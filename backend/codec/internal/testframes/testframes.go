@@ -16,7 +16,7 @@ import (
 	"testing"
 
 	"lightbox/backend/codec"
-	"lightbox/backend/internal/testcorpus"
+	"lightbox/backend/testcorpus"
 )
 
 // Row is one line of the corpus manifest.tsv.
