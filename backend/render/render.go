@@ -130,6 +130,9 @@ func voiFunc(img *pixel.Image, n int, samples func(func(int64)), win *Window) fu
 		x := m.Apply(v)
 		lo, hi = math.Min(lo, x), math.Max(hi, x)
 	})
+	if lo > hi { // nothing but padding
+		return func(float64) float64 { return 0 }
+	}
 	return MinMaxWindow(lo, hi).mapper()
 }
 
@@ -153,10 +156,13 @@ func renderMono(b []byte, img *pixel.Image, n int, win *Window) *image.Gray {
 		lo, hi = min(lo, v), max(hi, v)
 	}
 	m := img.FrameModality(n)
+	padLo, padHi, padded := padding(img)
 	each := func(f func(int64)) {
-		if m.LUT != nil {
+		if m.LUT != nil || padded {
 			for _, v := range vals {
-				f(v)
+				if !padded || v < padLo || v > padHi {
+					f(v)
+				}
 			}
 			return
 		}
@@ -191,6 +197,32 @@ func renderMono(b []byte, img *pixel.Image, n int, win *Window) *image.Gray {
 		out.Pix[i] = tr(vals[i])
 	}
 	return out
+}
+
+// padding returns the range of stored values that Pixel Padding Value
+// (0028,0120) and Pixel Padding Range Limit (0028,0121) declare as padding,
+// which the min/max window leaves out.
+func padding(img *pixel.Image) (lo, hi int64, ok bool) {
+	ds := img.File.DataSet
+	read := func(t dcm.Tag) (int64, bool) {
+		v, ok := ds.Int(t)
+		if !ok {
+			return 0, false
+		}
+		if e := ds.Get(t); e != nil && e.VR != "SS" && img.Info.Signed() && v > 32767 && v <= 65535 {
+			v -= 65536
+		}
+		return int64(v), true
+	}
+	p, ok := read(dcm.NewTag(0x0028, 0x0120))
+	if !ok {
+		return 0, 0, false
+	}
+	lo, hi = p, p
+	if l, ok := read(dcm.NewTag(0x0028, 0x0121)); ok {
+		lo, hi = min(p, l), max(p, l)
+	}
+	return lo, hi, true
 }
 
 // scale8 maps a sample of maxv full scale onto 0..255.

@@ -270,3 +270,22 @@ func TestFrameWindows(t *testing.T) {
 		t.Errorf("frame 0: %v", got)
 	}
 }
+
+func TestMinMaxWithoutPadding(t *testing.T) {
+	// -2000 is padding: the min/max window spans 0..300 only
+	img := openImage(t, pixeltest.New(dcm.ExplicitVRLittleEndian).Image(1, 5, 1, 16, 16, 15, 1, "MONOCHROME2").
+		El(dcm.NewTag(0x0028, 0x0120), "SS", u16(0xF830)).
+		El(dcm.TagPixelData, "OW", u16(0xF830, 0, 100, 200, 300)))
+	m, err := Render(context.Background(), img, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.(*image.Gray).Pix; !bytes.Equal(got, []uint8{0, 0, 85, 170, 255}) {
+		t.Errorf("%v", got)
+	}
+	all := openImage(t, pixeltest.New(dcm.ExplicitVRLittleEndian).Image(1, 2, 1, 16, 16, 15, 1, "MONOCHROME2").
+		El(dcm.NewTag(0x0028, 0x0120), "SS", u16(0xF830)).El(dcm.TagPixelData, "OW", u16(0xF830, 0xF830)))
+	if m, err := Render(context.Background(), all, 0, nil); err != nil || !bytes.Equal(m.(*image.Gray).Pix, []uint8{0, 0}) {
+		t.Errorf("all padding: %v", err)
+	}
+}
