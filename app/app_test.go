@@ -17,8 +17,8 @@ import (
 	"testing/fstest"
 	"time"
 
-	"lightbox/backend/testcorpus"
 	"lightbox/backend/store"
+	"lightbox/backend/testcorpus"
 )
 
 func newTestApp(t *testing.T) (*App, *httptest.Server, *Broker) {

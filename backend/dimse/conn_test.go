@@ -177,7 +177,7 @@ const (
 	explLE   = "1.2.840.10008.1.2.1"
 )
 
-func serve(t *testing.T, pol ul.Policy, h ul.Handler) string {
+func serve(t testing.TB, pol ul.Policy, h ul.Handler) string {
 	t.Helper()
 	srv := ul.NewServer(pol, h)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

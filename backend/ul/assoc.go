@@ -544,6 +544,9 @@ func (a *Association) Receive(ctx context.Context) (*pdu.PDataTF, error) {
 			return ind.pdu.(*pdu.PDataTF), nil
 		case indRelease:
 			if err := a.fire(Evt14, nil, nil); err != nil {
+				if e := a.Err(); e != nil && !errors.Is(e, ErrReleased) {
+					return nil, e // e.g. an A-ABORT followed the A-RELEASE-RQ
+				}
 				return nil, err
 			}
 			return nil, ErrPeerReleased

@@ -667,3 +667,55 @@ func TestPDataBothWays(t *testing.T) {
 	}
 	_ = io.EOF
 }
+
+func TestIdleTimeoutAndShutdown(t *testing.T) {
+	pol := basicPolicy()
+	pol.Timeouts.Idle = 200 * time.Millisecond
+	ts := startServer(t, pol, holdHandler(nil))
+	a, err := Dial(context.Background(), dialCfg(ts.addr, "LIGHTBOX"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = a.Receive(context.Background())
+	if !errors.Is(err, ErrAborted) || err.Error() != "aborted by peer" {
+		t.Fatalf("idle SCP association: %v", err)
+	}
+	if d := time.Since(start); d < 150*time.Millisecond || d > 3*time.Second {
+		t.Fatalf("aborted after %v", d)
+	}
+
+	// cancelling Serve aborts running associations and returns
+	ended := make(chan error, 1)
+	ts2 := &testServer{logs: &countingHandler{}}
+	ts2.Server = NewServer(basicPolicy(), holdHandler(ended))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- ts2.Serve(ctx, ln) }()
+	b, err := Dial(context.Background(), dialCfg(ln.Addr().String(), "LIGHTBOX"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Fatalf("Serve returned %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve did not return")
+	}
+	if err := <-ended; !errors.Is(err, context.Canceled) && !errors.Is(err, ErrAborted) {
+		t.Fatalf("handler ended with %v", err)
+	}
+	if _, err := b.Receive(context.Background()); !errors.Is(err, ErrAborted) && !errors.Is(err, ErrConnectionClosed) {
+		t.Fatalf("client saw %v", err)
+	}
+	if _, err := net.Dial("tcp", ln.Addr().String()); err == nil {
+		t.Fatal("listener still open after Serve returned")
+	}
+}

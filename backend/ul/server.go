@@ -294,7 +294,11 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn, pol *Policy) {
 
 	switch a.State() {
 	case Sta6:
-		a.Close()
+		if ctx.Err() != nil {
+			a.Abort() // shutting down
+		} else {
+			a.Close()
+		}
 	case Sta1:
 	default:
 		if a.Err() == nil {

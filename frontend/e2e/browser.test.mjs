@@ -133,6 +133,26 @@ test('a patient name wildcard narrows the list', async () => {
   await waitForRowCount(listed.length);
 });
 
+test('sorting by a column header orders the studies in the store', async () => {
+  // The CT phantom has by far the most images (13 series x 20 slices).
+  const ctImages = ct.length;
+  assert.ok(ctImages >= 200, `CT study has ${ctImages} files`);
+  const header = page.locator('th.c-numberOfInstances');
+  await header.locator('button').click();
+  await page.waitForFunction((uid) => document.querySelector('tbody tr[data-uid]')?.dataset.uid === uid, ctStudy, { timeout: 5000 });
+  assert.equal(await header.getAttribute('aria-sort'), 'descending');
+  assert.equal(await page.locator(`tr[data-uid="${ctStudy}"] td.c-numberOfInstances`).innerText(), String(ctImages));
+  await header.locator('button').click();
+  await page.waitForFunction((uid) => [...document.querySelectorAll('tbody tr[data-uid]')].at(-1)?.dataset.uid === uid, ctStudy, { timeout: 5000 });
+  assert.equal(await header.getAttribute('aria-sort'), 'ascending');
+  const counts = await page.locator('tbody td.c-numberOfInstances').allInnerTexts();
+  const nums = counts.map(Number);
+  assert.deepEqual(nums, [...nums].sort((a, b) => a - b));
+  // Back to the default order (newest study first).
+  await page.locator('th.c-studyDate button').click();
+  assert.equal(await page.locator('th.c-studyDate').getAttribute('aria-sort'), 'descending');
+});
+
 test('selecting the CT study shows its series with real thumbnails', async () => {
   assert.ok(ctStudy && ctNativeSeries, 'manifest has the CT study and its Explicit VR LE series');
   await page.locator(`tr[data-uid="${ctStudy}"]`).click();
@@ -288,5 +308,65 @@ test('uploading files from this computer imports them and reports the rest', asy
   await page.screenshot({ path: path.join(outDir(), 'transfers.png') });
   await page.keyboard.press('Alt+s');
   await waitForRowCount(listed.length);
+});
+
+test('dropping a file onto the window uploads it (a duplicate here)', async () => {
+  const rel = ct.find((r) => r.ts_key === 'ele').path;
+  const bytes = [...fs.readFileSync(path.join(CORPUS, rel))];
+  const overlayShown = await page.evaluate(
+    async ({ bytes, name }) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(bytes)], name, { type: 'application/dicom' }));
+      const fire = (type) => window.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
+      fire('dragenter');
+      fire('dragover');
+      const shown = !document.querySelector('.drop-overlay').hidden;
+      fire('drop');
+      return shown && document.querySelector('.drop-overlay').hidden;
+    },
+    { bytes, name: path.basename(rel) },
+  );
+  assert.ok(overlayShown, 'the drop overlay shows while dragging and hides on drop');
+  const card = await jobCard('Upload of 1 file');
+  assert.equal(await card.getAttribute('data-state'), 'done');
+  assert.equal(await card.locator('.job-message').innerText(), '0 imported, 1 duplicate');
+  await page.keyboard.press('Alt+s');
+  assert.deepEqual(pageErrors, []);
+});
+
+test('settings: loaded from the server, validated, saved', async () => {
+  const call = (method, args) =>
+    page.evaluate(
+      async ({ method, args }) => {
+        const r = await fetch(`api/call/${method}`, { method: 'POST', body: JSON.stringify(args) });
+        if (!r.ok) throw new Error(await r.text());
+        return r.json();
+      },
+      { method, args },
+    );
+  const original = await call('GetSettings', []);
+  await page.keyboard.press('Alt+,');
+  await page.waitForFunction((ae) => document.querySelector('#s-aeTitle')?.value === ae, original.aeTitle, { timeout: 5000 });
+  assert.equal(await page.inputValue('#s-port'), String(original.port));
+  assert.equal(await page.inputValue('#s-maxAssociations'), String(original.maxAssociations));
+  assert.equal(await page.isChecked('#s-fsync'), original.fsync);
+  const save = page.locator('.settings-form button[type="submit"]');
+  assert.ok(await save.isDisabled(), 'Save is disabled while nothing changed');
+
+  await page.fill('#s-aeTitle', 'BAD\\AE');
+  assert.ok(await save.isDisabled(), 'Save is disabled for an invalid AE title');
+  assert.match(await page.locator('.settings-form .error-text').innerText(), /backslash/);
+
+  await page.fill('#s-aeTitle', 'LB_E2E');
+  await page.fill('#s-maxAssociations', '7');
+  assert.ok(await save.isEnabled());
+  await save.click();
+  await page.waitForFunction(() => document.querySelector('.settings-form button[type="submit"]').disabled, null, { timeout: 5000 });
+  const saved = await call('GetSettings', []);
+  assert.equal(saved.aeTitle, 'LB_E2E');
+  assert.equal(saved.maxAssociations, 7);
+  assert.equal(saved.port, original.port);
+  await call('SaveSettings', [original]);
+  await page.keyboard.press('Alt+s');
   assert.deepEqual(pageErrors, []);
 });

@@ -97,6 +97,9 @@ func (s *state) decodeDCTScan() error {
 		c := s.scomp[0]
 		nx, ny := (c.w+7)/8, (c.h0+7)/8
 		for by := 0; by < ny; by++ {
+			if s.br.overrun() {
+				return corrupt("scan data ends at block row %d", by)
+			}
 			for bx := 0; bx < nx; bx++ {
 				if err := restart(); err != nil {
 					return err
@@ -108,6 +111,9 @@ func (s *state) decodeDCTScan() error {
 		}
 	} else {
 		for my := 0; my < s.mcuy; my++ {
+			if s.br.overrun() {
+				return corrupt("scan data ends at MCU row %d", my)
+			}
 			for mx := 0; mx < s.mcux; mx++ {
 				if err := restart(); err != nil {
 					return err

@@ -1,6 +1,7 @@
 package jpeg
 
 import (
+	"fmt"
 	"encoding/binary"
 	"errors"
 	"os"
@@ -155,6 +156,21 @@ func TestHeaderErrors(t *testing.T) {
 		copy(out[off:], b)
 		return out
 	}
+	sosAt := func(src []byte) int {
+		for i := 2; i+1 < len(src); i++ {
+			if src[i] == 0xFF && src[i+1] == mSOS {
+				return i
+			}
+		}
+		t.Fatal("no SOS")
+		return 0
+	}
+	// The scan of the image five times over: only one is allowed.
+	scan := base[sosAt(base) : len(base)-2]
+	repeated := append([]byte(nil), base[:sosAt(base)]...)
+	for range 5 {
+		repeated = append(repeated, scan...)
+	}
 	small := bp
 	small.Rows = 64
 	wide := lp
@@ -182,6 +198,7 @@ func TestHeaderErrors(t *testing.T) {
 		{"size beyond dst", patch(base, sofAt(base)+5, 0x10, 0x00, 0x10, 0x00), bp, codec.ErrMismatch},
 		{"zero components", patch(base, sofAt(base)+9, 0), bp, codec.ErrCorrupt},
 		{"sampling 0", patch(base, sofAt(base)+11, 0x01), bp, codec.ErrCorrupt},
+		{"repeated scans", repeated, bp, codec.ErrCorrupt},
 		{"segment length past end", patch(base, 4, 0xFF, 0xFF), bp, codec.ErrCorrupt},
 	}
 	var d Decoder
@@ -244,7 +261,11 @@ func FuzzJPEG(f *testing.F) {
 		if p.FrameSize() <= 0 || p.FrameSize() > 1<<22 {
 			return
 		}
+		t0 := time.Now()
 		err := d.Decode(src, p, make([]byte, p.FrameSize()))
+		if el := time.Since(t0); el > 300*time.Millisecond {
+			os.WriteFile(fmt.Sprintf("/tmp/jb/slow_%d_%dx%d_%d_%d_%s", el.Milliseconds(), rows, cols, spp, ba, photometric), src, 0o644)
+		}
 		if err != nil && !isSentinel(err) {
 			t.Fatalf("error without a sentinel: %v", err)
 		}

@@ -209,6 +209,11 @@ func (s *state) decode(src []byte, p codec.Params, dst []byte) error {
 			if err = s.parseSOS(seg); err != nil {
 				return err
 			}
+			// Every scan costs a pass over the image, so a codestream made of
+			// many tiny scans would cost far more than its size suggests.
+			if limit := s.maxScans(); scans >= limit {
+				return corrupt("more than %d scans", limit)
+			}
 			s.br.init(src, pos)
 			if s.sof == mSOF3 {
 				err = s.decodeLossless()
@@ -232,6 +237,16 @@ func (s *state) decode(src []byte, p codec.Params, dst []byte) error {
 		return corrupt("no frame header")
 	}
 	return s.output(p, dst)
+}
+
+// maxScans bounds the scans of a frame: one per component for the
+// sequential processes; for progressive, enough for every band and bit of
+// each component as encoders split them.
+func (s *state) maxScans() int {
+	if s.sof == mSOF2 {
+		return 64 * s.ncomp
+	}
+	return s.ncomp
 }
 
 func (s *state) parseDQT(seg []byte) error {

@@ -175,6 +175,12 @@ func (s *state) losslessOne(c *component, sel, pt int) error {
 			s.storeRow(row, y, pt)
 		}
 		first = false
+		if br.zeros > 0 {
+			br.n = n
+			if br.overrun() {
+				return corrupt("scan data ends at row %d", y)
+			}
+		}
 	}
 	br.acc, br.n = acc, n
 	return nil
@@ -243,6 +249,9 @@ func (s *state) losslessMany(sel, pt int) error {
 			}
 		}
 		first = false
+		if br.overrun() {
+			return corrupt("scan data ends at row %d", y)
+		}
 	}
 	return nil
 }

@@ -96,24 +96,29 @@ func (r *bitReader) bit() int {
 
 // golomb reads a length-limited Golomb code (T.87 A.5.3): a unary prefix of
 // z zeros ended by a 1, then k bits when z < limitq, or qbpp bits holding
-// value-1 when z == limitq (limitq = LIMIT-qbpp-1).
+// value-1 when z == limitq (limitq = LIMIT-qbpp-1). k <= maxK.
 func (r *bitReader) golomb(k uint, limitq int, qbpp uint) int {
+	z := uint(bits.LeadingZeros64(r.acc))
+	if int(z) < limitq && z+1+k <= r.n {
+		acc := r.acc << (z + 1)
+		r.acc = acc << k
+		r.n -= z + 1 + k
+		return int(z)<<k | int(acc>>(63-k)>>1)
+	}
+	return r.golombSlow(k, limitq, qbpp)
+}
+
+func (r *bitReader) golombSlow(k uint, limitq int, qbpp uint) int {
 	if r.n < 40 {
 		r.fill()
-	}
-	z := bits.LeadingZeros64(r.acc)
-	if z < limitq && uint(z)+1+k <= r.n {
-		r.acc <<= uint(z) + 1
-		r.n -= uint(z) + 1
-		v := r.acc >> (64 - k)
-		if k == 0 {
-			v = 0
+		if z := uint(bits.LeadingZeros64(r.acc)); int(z) < limitq && z+1+k <= r.n {
+			acc := r.acc << (z + 1)
+			r.acc = acc << k
+			r.n -= z + 1 + k
+			return int(z)<<k | int(acc>>(63-k)>>1)
 		}
-		r.acc <<= k
-		r.n -= k
-		return z<<k | int(v)
 	}
-	z = 0
+	z := 0
 	for r.bit() == 0 {
 		z++
 		if z > limitq {

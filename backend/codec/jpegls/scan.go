@@ -224,7 +224,20 @@ func (s *coder) interruption(ra, rb, ri int, sampleMode bool) int {
 		s.br.bad = true
 		k = maxK
 	}
-	m := s.br.golomb(k, s.limit-int(jTable[ri])-2-int(s.qbpp), s.qbpp)
+	br := &s.br
+	limitq := s.limit - int(jTable[ri]) - 2 - int(s.qbpp)
+	if br.n < 40 {
+		br.fill()
+	}
+	var m int
+	if z := uint(bits.LeadingZeros64(br.acc)); int(z) < limitq && z+1+k <= br.n {
+		acc := br.acc << (z + 1)
+		br.acc = acc << k
+		br.n -= z + 1 + k
+		m = int(z)<<k | int(acc>>(63-k)>>1)
+	} else {
+		m = br.golombSlow(k, limitq, s.qbpp)
+	}
 	t := m + ritype
 	mp := t & 1
 	e := (t + 1) >> 1
@@ -312,8 +325,8 @@ func (s *coder) decodeLine(prev, cur []int32, comp int) {
 	limitq, qbpp, reset := s.limitq, s.qbpp, s.reset
 	rb := int(prev[0])
 	rd := int(prev[1])
+	ra := int(cur[0])
 	for x := 1; x <= w; {
-		ra := int(cur[x-1])
 		rc := rb
 		rb = rd
 		rd = int(prev[x+1])
@@ -322,6 +335,7 @@ func (s *coder) decodeLine(prev, cur []int32, comp int) {
 			br.acc, br.n = acc, nb
 			x = s.runMode(prev, cur, x, ra, comp)
 			acc, nb = br.acc, br.n
+			ra = int(cur[x-1])
 			rb = int(prev[x-1])
 			rd = int(prev[min(x, w+1)])
 			continue
@@ -410,7 +424,8 @@ func (s *coder) decodeLine(prev, cur []int32, comp int) {
 		} else if rx > maxval+near {
 			rx -= wrap
 		}
-		cur[x] = int32(min(max(rx, 0), maxval))
+		ra = min(max(rx, 0), maxval)
+		cur[x] = int32(ra)
 		x++
 	}
 	br.acc, br.n = acc, nb
@@ -479,7 +494,7 @@ func (s *coder) runMode(prev, cur []int32, x, ra, comp int) int {
 
 // fillRun sets every element of f to v.
 func fillRun(f []int32, v int32) {
-	if len(f) < 16 {
+	if len(f) < 256 {
 		for i := range f {
 			f[i] = v
 		}

@@ -6,23 +6,37 @@ import { registerView } from '../shell';
 import { button, errorText, h } from '../ui/dom';
 import { toast } from '../ui/toast';
 
-/** Specific Character Set terms Lightbox decodes (conformance README). */
+/**
+ * Character sets offered as the fallback for files without a Specific
+ * Character Set (0008,0005); "" means none (the default repertoire, ASCII).
+ * The names are those backend/charset knows (charset.Known).
+ */
 export const CHARSETS: { term: string; label: string }[] = [
-  { term: 'ISO_IR 6', label: 'ASCII (default repertoire)' },
+  { term: '', label: 'None — ASCII only, as the standard says' },
   { term: 'ISO_IR 100', label: 'Latin-1 (Western European)' },
   { term: 'ISO_IR 101', label: 'Latin-2 (Central European)' },
   { term: 'ISO_IR 109', label: 'Latin-3 (South European)' },
   { term: 'ISO_IR 110', label: 'Latin-4 (North European)' },
+  { term: 'ISO_IR 148', label: 'Latin-5 (Turkish)' },
+  { term: 'ISO_IR 203', label: 'Latin-9 (Western European with €)' },
   { term: 'ISO_IR 144', label: 'Cyrillic' },
   { term: 'ISO_IR 127', label: 'Arabic' },
   { term: 'ISO_IR 126', label: 'Greek' },
   { term: 'ISO_IR 138', label: 'Hebrew' },
-  { term: 'ISO_IR 13', label: 'Japanese katakana (JIS X 0201)' },
-  { term: 'ISO 2022 IR 13', label: 'Japanese katakana, ISO 2022' },
-  { term: 'ISO 2022 IR 87', label: 'Japanese kanji, ISO 2022' },
-  { term: 'ISO 2022 IR 149', label: 'Korean, ISO 2022' },
-  { term: 'GB18030', label: 'Chinese GB18030' },
+  { term: 'ISO_IR 166', label: 'Thai' },
+  { term: 'ISO_IR 13', label: 'Japanese (JIS X 0201, Shift JIS)' },
+  { term: 'ISO 2022 IR 87', label: 'Japanese kanji (ISO 2022)' },
+  { term: 'ISO 2022 IR 149', label: 'Korean (ISO 2022)' },
+  { term: 'GB18030', label: 'Chinese (GB18030)' },
+  { term: 'GBK', label: 'Chinese (GBK)' },
   { term: 'ISO_IR 192', label: 'Unicode UTF-8' },
+  { term: 'WINDOWS-1250', label: 'Windows Central European' },
+  { term: 'WINDOWS-1251', label: 'Windows Cyrillic' },
+  { term: 'WINDOWS-1252', label: 'Windows Western European' },
+  { term: 'WINDOWS-1253', label: 'Windows Greek' },
+  { term: 'WINDOWS-1254', label: 'Windows Turkish' },
+  { term: 'WINDOWS-1255', label: 'Windows Hebrew' },
+  { term: 'WINDOWS-1256', label: 'Windows Arabic' },
 ];
 
 /** Returns the problem with an AE title, or "" when it is valid. */
@@ -48,7 +62,7 @@ export function initSettingsView(): void {
   const port = input('s-port', 'number', { min: '1', max: '65535' });
   const maxAssoc = input('s-maxAssociations', 'number', { min: '1', max: '256' });
   const allow = h('input', { id: 's-allowOnlyKnownAEs', type: 'checkbox' });
-  const charset = h('select', { id: 's-fallbackCharset', class: 'input' }, ...CHARSETS.map((c) => h('option', { attrs: { value: c.term } }, `${c.term} — ${c.label}`)));
+  const charset = h('select', { id: 's-fallbackCharset', class: 'input' }, ...CHARSETS.map((c) => h('option', { attrs: { value: c.term } }, c.term ? `${c.term} — ${c.label}` : c.label)));
   const fsync = h('input', { id: 's-fsync', type: 'checkbox' });
   const problems = h('div', { class: 'error-text', role: 'alert' });
   const save = h('button', { type: 'submit', class: 'btn btn-primary', disabled: true }, 'Save');
@@ -101,10 +115,10 @@ export function initSettingsView(): void {
     port.value = String(s.port);
     maxAssoc.value = String(s.maxAssociations);
     allow.checked = s.allowOnlyKnownAEs;
-    if (s.fallbackCharset && !CHARSETS.some((c) => c.term === s.fallbackCharset)) {
+    if (!CHARSETS.some((c) => c.term === s.fallbackCharset) && !charset.querySelector(`option[value="${CSS.escape(s.fallbackCharset)}"]`)) {
       charset.append(h('option', { attrs: { value: s.fallbackCharset } }, s.fallbackCharset));
     }
-    charset.value = s.fallbackCharset || 'ISO_IR 100';
+    charset.value = s.fallbackCharset;
     fsync.checked = s.fsync;
     update();
   }
