@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"lightbox/backend/internal/testcorpus"
+	"lightbox/backend/testcorpus"
 )
 
 // BenchmarkDecode measures frame decoding through the frame layer (read,

@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"lightbox/backend/dcm"
-	"lightbox/backend/internal/testcorpus"
+	"lightbox/backend/testcorpus"
 )
 
 type point struct {

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"lightbox/backend/dcm"
-	"lightbox/backend/internal/testcorpus"
+	"lightbox/backend/testcorpus"
 	"lightbox/backend/pixel/pixeltest"
 )
 

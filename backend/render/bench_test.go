@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"lightbox/backend/internal/testcorpus"
+	"lightbox/backend/testcorpus"
 	"lightbox/backend/pixel"
 )
 

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"lightbox/backend/dcm"
-	"lightbox/backend/internal/testcorpus"
+	"lightbox/backend/testcorpus"
 	"lightbox/backend/pixel"
 	"lightbox/backend/pixel/pixeltest"
 )
