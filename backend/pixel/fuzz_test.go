@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"lightbox/backend/dcm"
-	"lightbox/backend/testcorpus"
 	"lightbox/backend/pixel/pixeltest"
+	"lightbox/backend/testcorpus"
 )
 
 // FuzzFrames runs the parser and the frame layer (with every default codec)

@@ -5,8 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"lightbox/backend/testcorpus"
 	"lightbox/backend/pixel"
+	"lightbox/backend/testcorpus"
 )
 
 // BenchmarkRender measures the LUT pipeline and PNG encoding on a corpus CT

@@ -7,9 +7,9 @@ import (
 	"testing"
 
 	"lightbox/backend/dcm"
-	"lightbox/backend/testcorpus"
 	"lightbox/backend/pixel"
 	"lightbox/backend/pixel/pixeltest"
+	"lightbox/backend/testcorpus"
 )
 
 // FuzzRender runs parser, frame layer and the LUT pipeline (windows, VOI

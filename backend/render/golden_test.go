@@ -10,8 +10,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"lightbox/backend/testcorpus"
 	"lightbox/backend/pixel"
+	"lightbox/backend/testcorpus"
 )
 
 // TestGoldenDCMTK renders corpus files and compares them with DCMTK's
