@@ -159,6 +159,9 @@ func (h *huffTable) build(counts []byte, vals []byte) error {
 	code, k := int32(0), int32(0)
 	for l := 1; l <= 16; l++ {
 		c := int32(counts[l-1])
+		if code+c > 1<<l {
+			return fmt.Errorf("jpeg: %w: Huffman code lengths overflow", codec.ErrCorrupt)
+		}
 		h.valptr[l] = k
 		h.mincode[l] = code
 		if c == 0 {
@@ -177,9 +180,6 @@ func (h *huffTable) build(counts []byte, vals []byte) error {
 		}
 		code += c
 		k += c
-		if code > 1<<l {
-			return fmt.Errorf("jpeg: %w: Huffman code lengths overflow", codec.ErrCorrupt)
-		}
 		code <<= 1
 	}
 	h.maxcode[17] = 0x7FFFFFFF
