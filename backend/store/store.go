@@ -403,6 +403,9 @@ func (s *Store) reindexFile(p string) error {
 	rel := objectPath(info.inst.SOPInstanceUID)
 	want := filepath.Join(s.dir, "objects", rel)
 	if want != p {
+		if err := os.MkdirAll(filepath.Dir(want), 0o755); err != nil {
+			return err
+		}
 		if err := os.Rename(p, want); err != nil {
 			return err
 		}
