@@ -213,9 +213,11 @@ func TestLosslessHandMade(t *testing.T) {
 	}
 }
 
-// encodeFlat writes a baseline image of flat 8x8 blocks (DC only, all
-// quantisers 1) with nc components sampled 1x1 and a restart interval.
-func encodeFlat(blocks [][]int32, bw, bh, restart int) []byte {
+// encodeFlat writes a sequential image of flat 8x8 blocks (DC only, all
+// quantisers 1) with nc components sampled 1x1 and a restart interval;
+// precision 12 makes it extended (SOF1). With dnl the frame header leaves
+// the height 0 and a DNL segment follows the scan.
+func encodeFlat(blocks [][]int32, bw, bh, restart, precision int, dnl bool) []byte {
 	w := &bitWriter{}
 	w.marker(mSOI)
 	nc := len(blocks)
@@ -230,12 +232,19 @@ func encodeFlat(blocks [][]int32, bw, bh, restart int) []byte {
 	for i := range samp {
 		samp[i] = 0x11
 	}
-	p := sof(mSOF0, 8, bh*8, bw*8, samp)
+	m, height := byte(mSOF0), bh*8
+	if precision == 12 {
+		m = mSOF1
+	}
+	if dnl {
+		height = 0
+	}
+	p := sof(m, precision, height, bw*8, samp)
 	for i := range nc {
 		p[6+3*i+2] = byte(i)
 	}
-	w.marker(mSOF0, p...)
-	w.flatDHT(0, 0, 12)
+	w.marker(m, p...)
+	w.flatDHT(0, 0, 16)
 	w.marker(mDHT, append([]byte{0x10, 1}, append(make([]byte, 15), 0)...)...) // AC: EOB only, code "0"
 	if restart > 0 {
 		w.marker(mDRI, byte(restart>>8), byte(restart))
@@ -259,13 +268,16 @@ func encodeFlat(blocks [][]int32, bw, bh, restart int) []byte {
 			todo--
 		}
 		for c := range nc {
-			dc := 8 * (blocks[c][i] - 128)
+			dc := 8 * (blocks[c][i] - 1<<(precision-1))
 			w.diff(dc - pred[c])
 			pred[c] = dc
 			w.put(0, 1) // EOB
 		}
 	}
 	w.flush()
+	if dnl {
+		w.marker(mDNL, byte(bh*8>>8), byte(bh*8))
+	}
 	w.marker(mEOI)
 	return w.buf
 }
@@ -281,7 +293,7 @@ func TestBaselineRestartHandMade(t *testing.T) {
 					blocks[c] = append(blocks[c], int32((i*37+c*91)%256))
 				}
 			}
-			src := encodeFlat(blocks, bw, bh, tc.restart)
+			src := encodeFlat(blocks, bw, bh, tc.restart, 8, false)
 			p := codec.Params{Rows: bh * 8, Columns: bw * 8, SamplesPerPixel: tc.nc, BitsAllocated: 8, BitsStored: 8, Photometric: "RGB"}
 			if tc.nc == 1 {
 				p.Photometric = "MONOCHROME2"
@@ -301,5 +313,28 @@ func TestBaselineRestartHandMade(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOvershootClampedAndDNL: 12-bit blocks whose DC lies beyond the range
+// decode clamped to [0, 4095] (not masked), and a frame whose height comes
+// in a DNL segment decodes with the height of the data set.
+func TestOvershootClampedAndDNL(t *testing.T) {
+	vals := []int32{4300, 4095, 3000, 2000, 1000, 0, -60, 100}
+	for _, dnl := range []bool{false, true} {
+		src := encodeFlat([][]int32{vals}, 4, 2, 0, 12, dnl)
+		p := codec.Params{Rows: 16, Columns: 32, SamplesPerPixel: 1, BitsAllocated: 16, BitsStored: 12, Photometric: "MONOCHROME2"}
+		dst := make([]byte, p.FrameSize())
+		var d Decoder
+		if err := d.Decode(src, p, dst); err != nil {
+			t.Fatalf("dnl %v: %v", dnl, err)
+		}
+		for i, v := range vals {
+			want := min(max(v, 0), 4095)
+			x, y := (i%4)*8+3, (i/4)*8+5
+			if got := int32(binary.LittleEndian.Uint16(dst[2*(y*32+x):])); got != want {
+				t.Errorf("dnl %v block %d: %d, want %d", dnl, i, got, want)
+			}
+		}
 	}
 }
