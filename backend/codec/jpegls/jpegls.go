@@ -24,6 +24,7 @@
 package jpegls
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -92,9 +93,12 @@ type state struct {
 	// output
 	dst []byte
 	bps int // bytes per output sample
-	// scratch
+	// scratch, kept by the pool: line buffers, and the gradient
+	// quantisation tables for the thresholds and NEAR in qkey
 	lines   []int32
 	scratch []int32
+	qkey    [4]int
+	qvalid  bool
 	coder   coder
 }
 
@@ -123,15 +127,13 @@ func (d *Decoder) Decode(src []byte, p codec.Params, dst []byte) error {
 		return mismatch("destination holds %d bytes, frame needs %d", len(dst), p.FrameSize())
 	}
 	s := d.get()
-	lines, scratch := s.lines, s.scratch
-	*s = state{lines: lines, scratch: scratch, dst: dst, bps: p.BitsAllocated / 8}
+	s.begin(dst, p, false)
 	err := s.decode(src, p)
 	if err != nil && s.lowMaxval && errors.Is(err, codec.ErrCorrupt) {
 		// CharLS (and so most DICOM encoders) writes an LSE MAXVAL below
 		// 2^P-1 but codes with RANGE, LIMIT and clamping of 2^P-1; T.87
 		// codes with MAXVAL. Retry with CharLS's reading.
-		lines, scratch = s.lines, s.scratch
-		*s = state{lines: lines, scratch: scratch, dst: dst, bps: p.BitsAllocated / 8, charlsMaxval: true}
+		s.begin(dst, p, true)
 		if err2 := s.decode(src, p); err2 == nil {
 			err = nil
 		}
@@ -139,6 +141,12 @@ func (d *Decoder) Decode(src []byte, p codec.Params, dst []byte) error {
 	s.dst = nil
 	d.pool.Put(s)
 	return err
+}
+
+// begin clears the state for a new frame, keeping the scratch buffers.
+func (s *state) begin(dst []byte, p codec.Params, charlsMaxval bool) {
+	*s = state{lines: s.lines, scratch: s.scratch, qkey: s.qkey, qvalid: s.qvalid,
+		dst: dst, bps: p.BitsAllocated / 8, charlsMaxval: charlsMaxval}
 }
 
 // segment returns the payload of the marker segment whose length field is
@@ -435,7 +443,9 @@ func (s *state) scan(src []byte, pos int, seg []byte, p codec.Params) (int, erro
 	}
 	w := s.width
 	cd := &s.coder
-	s.scratch = cd.setup(w, maxval, near, t1, t2, t3, reset, s.scratch)
+	qkey := [4]int{t1, t2, t3, near}
+	s.scratch = cd.setup(w, maxval, near, t1, t2, t3, reset, s.scratch, !s.qvalid || s.qkey != qkey)
+	s.qkey, s.qvalid = qkey, true
 	// two lines of (w+2) samples per component
 	need := 2 * (w + 2) * ns
 	if cap(s.lines) < need {
@@ -489,12 +499,7 @@ func markerAt(src []byte, pos int) int {
 }
 
 func indexFF(b []byte) int {
-	for i, v := range b {
-		if v == 0xFF {
-			return i
-		}
-	}
-	return -1
+	return bytes.IndexByte(b, 0xFF)
 }
 
 // decodeRow decodes image line y of the scan's components and stores it.

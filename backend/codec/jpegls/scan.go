@@ -50,7 +50,8 @@ type coder struct {
 
 // setup computes the derived parameters (T.87 A.2.1) and the gradient
 // quantisation tables (A.3.3) for thresholds t1 <= t2 <= t3.
-func (s *coder) setup(width, maxval, near, t1, t2, t3, reset int, scratch []int32) []int32 {
+// The tables are left as they are in scratch when rebuild is false.
+func (s *coder) setup(width, maxval, near, t1, t2, t3, reset int, scratch []int32, rebuild bool) []int32 {
 	s.width, s.maxval, s.near, s.reset, s.t3 = width, maxval, near, reset, t3
 	s.rng = (maxval+2*near)/(2*near+1) + 1
 	s.qbpp = uint(bitLen(s.rng - 1))
@@ -63,10 +64,14 @@ func (s *coder) setup(width, maxval, near, t1, t2, t3, reset int, scratch []int3
 	n := 2*t3 + 1
 	if cap(scratch) < 3*n {
 		scratch = make([]int32, 3*n)
+		rebuild = true
 	}
 	s.quant = scratch[:n]
 	s.quant81 = scratch[n : 2*n]
 	s.quant9 = scratch[2*n : 3*n]
+	if !rebuild {
+		return scratch
+	}
 	for i := range n {
 		d := i - t3
 		var q int32
@@ -317,7 +322,7 @@ func (s *coder) decodeLine(prev, cur []int32, comp int) {
 	prev[w+1] = prev[w]
 	cur[0] = prev[1]
 	t := s.t3
-	q81, q9, q1 := s.quant81[:2*t+1], s.quant9[:2*t+1], s.quant[:2*t+1]
+	qt := s.quant[:2*t+1]
 	ctx := &s.ctx
 	br := &s.br
 	acc, nb := br.acc, br.n
@@ -330,7 +335,7 @@ func (s *coder) decodeLine(prev, cur []int32, comp int) {
 		rc := rb
 		rb = rd
 		rd = int(prev[x+1])
-		q := int(q81[min(max(rd-rb, -t), t)+t] + q9[min(max(rb-rc, -t), t)+t] + q1[min(max(rc-ra, -t), t)+t])
+		q := int(81*qt[min(max(rd-rb, -t), t)+t] + 9*qt[min(max(rb-rc, -t), t)+t] + qt[min(max(rc-ra, -t), t)+t])
 		if q == 0 {
 			br.acc, br.n = acc, nb
 			x = s.runMode(prev, cur, x, ra, comp)
@@ -494,7 +499,7 @@ func (s *coder) runMode(prev, cur []int32, x, ra, comp int) int {
 
 // fillRun sets every element of f to v.
 func fillRun(f []int32, v int32) {
-	if len(f) < 256 {
+	if len(f) < 32 {
 		for i := range f {
 			f[i] = v
 		}
