@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"lightbox/app"
+	"lightbox/backend/nodes"
 )
 
 func runServe(args []string) int {
@@ -29,7 +30,7 @@ func runServe(args []string) int {
 		return fail("%v", err)
 	}
 	if *aet != "" {
-		if err := app.ValidateAETitle(*aet); err != nil {
+		if err := nodes.ValidateAETitle(*aet); err != nil {
 			return fail("--aet: %v", err)
 		}
 	}

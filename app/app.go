@@ -23,6 +23,7 @@ import (
 
 	"lightbox/backend/charset"
 	"lightbox/backend/dcm"
+	"lightbox/backend/nodes"
 	"lightbox/backend/store"
 	"lightbox/backend/ul"
 )
@@ -74,6 +75,9 @@ type App struct {
 	dicom    *listener
 	syntaxes map[string]ul.SyntaxPolicy
 	knownAEs func() []string // AE titles of the configured nodes (allow-list)
+
+	nodes    *nodes.Book
+	nodesErr error // nodes.xml could not be read
 }
 
 // ErrNotAvailable is returned by methods a shell does not offer.
@@ -115,6 +119,7 @@ func Open(cfg Config) (*App, error) {
 	}
 	a.store = st
 	a.settings = a.loadSettings()
+	a.openNodes()
 	return a, nil
 }
 

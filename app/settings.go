@@ -1,12 +1,12 @@
 package app
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"lightbox/backend/charset"
+	"lightbox/backend/nodes"
 )
 
 // Settings are the user's own settings (Settings view).
@@ -50,23 +50,6 @@ func (a *App) loadSettings() Settings {
 	return s
 }
 
-// ValidateAETitle checks an AE title: 1-16 characters of the default
-// repertoire, no backslash or control characters, not all spaces.
-func ValidateAETitle(ae string) error {
-	if len(ae) == 0 || len(ae) > 16 {
-		return fmt.Errorf("AE title %q must have 1 to 16 characters", ae)
-	}
-	if strings.TrimSpace(ae) == "" {
-		return errors.New("AE title must not be all spaces")
-	}
-	for _, r := range ae {
-		if r < 0x20 || r > 0x7E || r == '\\' {
-			return fmt.Errorf("AE title %q may not contain %q", ae, r)
-		}
-	}
-	return nil
-}
-
 // GetSettings returns the current settings.
 func (a *App) GetSettings() Settings {
 	a.smu.Lock()
@@ -78,7 +61,7 @@ func (a *App) GetSettings() Settings {
 // follows without a restart).
 func (a *App) SaveSettings(s Settings) (Settings, error) {
 	s.AETitle = strings.TrimSpace(s.AETitle)
-	if err := ValidateAETitle(s.AETitle); err != nil {
+	if err := nodes.ValidateAETitle(s.AETitle); err != nil {
 		return Settings{}, err
 	}
 	if s.Port < 1 || s.Port > 65535 {
