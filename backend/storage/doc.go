@@ -1,0 +1,47 @@
+// Package storage is the Storage service class (PS3.4 annex B) on top of
+// the network engine (packages ul and dimse) and the local store: the
+// table of storage SOP classes, the transfer-syntax policies of the SCP,
+// the C-STORE SCP handler that streams objects into the store, the
+// per-association activity of the listener, and the C-STORE SCU engine
+// that sends stored instances to a node.
+//
+// Receiving (SCP). SCP implements dimse.Handler. For each C-STORE-RQ it
+// writes a Part 10 File Meta header (the context's transfer syntax, the
+// command's SOP Class/Instance UIDs, the calling AE title as Source AE,
+// Lightbox's implementation UID and version) into a store.Incoming, then
+// streams the data set from the wire into it byte for byte, and commits
+// (fsync, rename, index) BEFORE it returns the status: Success is only ever
+// answered for durable, indexed data. A data set cut short (abort, lost
+// connection) leaves no file and no row. Status mapping (PS3.4 B.2.3):
+// store.ErrNoSpace → 0xA700, store.ErrMismatch → 0xA900, unparsable data
+// (dcm.ErrMalformed, dcm.ErrNotDICOM, store.ErrInvalid) → 0xC000, anything
+// else → 0x0110. The SCP learns the calling AE and peer address from the
+// context set up by Activity.Track (wrap the dimse.Mux with it before
+// giving it to ul.NewServer); without it, Source AE is omitted.
+//
+// Negotiation policy. Image SOP classes accept the 13 image transfer
+// syntaxes, non-image classes Implicit/Explicit VR LE and Deflate (see
+// Policies). The intended choice is the first syntax the sender proposes
+// that we accept; ul.Negotiate picks in OUR list order, so the lists are
+// ordered to give that result for the usual proposals: compressed syntaxes
+// first (a sender that proposes its own compression keeps it and we store
+// it verbatim), then Deflate, Explicit LE, Explicit BE, Implicit LE (DCMTK
+// and Orthanc list Explicit LE before Implicit). PreferUncompressed puts
+// the uncompressed syntaxes first.
+//
+// Sending (SCU). Send carries many instances over one association per
+// batch (a batch needs at most 128 presentation contexts), with up to
+// Target.MaxAssociations associations in parallel. For each SOP class and
+// file transfer syntax it proposes the file's own syntax first, then
+// Explicit VR LE and Implicit VR LE, each in its own presentation context.
+// When the accepted syntax is the file's, the data set bytes are streamed
+// verbatim from the file; otherwise the data set is re-encoded (Transcode):
+// compressed pixel data is decoded with package pixel and written native,
+// never as compressed bytes on an uncompressed context. An instance counts
+// as sent only after a Success or Warning response; a transport failure
+// stops the whole job and reports what is left.
+//
+// Concurrency: SCP, Activity and Limiter are safe for concurrent use. Send
+// may be called concurrently; it returns when every association it opened
+// has ended. Nothing here closes the store.
+package storage
