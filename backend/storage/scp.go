@@ -36,7 +36,7 @@ func (s StoreSink) NewIncoming() (Incoming, error) { return s.Store.NewIncoming(
 // SCP is the C-STORE SCP handler. Register it with Register.
 type SCP struct {
 	Sink     Sink
-	Activity *Activity   // optional
+	Activity *Activity    // optional
 	Logger   *slog.Logger // optional
 	// OnStored (optional) is called after each successful commit.
 	OnStored func(ctx context.Context, r store.Result)

@@ -75,7 +75,6 @@ func checkArrived(t *testing.T, s *testSCP, files []string, callingAE string, mu
 	}
 }
 
-
 func TestReceiveStorescu(t *testing.T) {
 	s := startSCP(t, nil)
 	rows := imageRows(t, false)
@@ -135,7 +134,6 @@ func TestReceiveDcmsendEveryTS(t *testing.T) {
 	}
 	t.Logf("%d files, per TS: %v", len(files), byTS)
 }
-
 
 func TestReceiveParallelSenders(t *testing.T) {
 	s := startSCP(t, nil)
