@@ -16,7 +16,7 @@ import (
 // Association is what the message layer needs from the upper layer;
 // *ul.Association implements it (tests may fake it).
 type Association interface {
-	SendPDV(ctx context.Context, contextID, flags uint8, data []byte) error
+	SendPDVs(ctx context.Context, pdvs ...pdu.PDV) error
 	Receive(ctx context.Context) (*pdu.PDataTF, error)
 	MaxPDVData() int
 	ContextByID(id uint8) (ul.Context, bool)
@@ -60,6 +60,7 @@ type Conn struct {
 
 	wmu   sync.Mutex
 	bufs  [2][]byte
+	frags []pdu.PDV
 	msgID atomic.Uint32
 
 	// read side
@@ -105,16 +106,18 @@ func (c *Conn) WriteMessage(ctx context.Context, ctxID uint8, cmd *Command, data
 	defer c.wmu.Unlock()
 	max := c.a.MaxPDVData()
 	c.log.Debug("sending "+cmd.String(), "context", ctxID)
+	var frags []pdu.PDV
 	for len(b) > 0 {
 		n := min(len(b), max)
 		flags := pdu.FlagCommand
 		if n == len(b) {
 			flags |= pdu.FlagLast
 		}
-		if err := c.a.SendPDV(ctx, ctxID, flags, b[:n]); err != nil {
-			return err
-		}
+		frags = append(frags, pdu.PDV{ContextID: ctxID, Flags: flags, Data: b[:n]})
 		b = b[n:]
+	}
+	if err := c.a.SendPDVs(ctx, frags...); err != nil {
+		return err
 	}
 	if data == nil {
 		return nil
@@ -122,38 +125,65 @@ func (c *Conn) WriteMessage(ctx context.Context, ctxID uint8, cmd *Command, data
 	return c.writeData(ctx, ctxID, data, max)
 }
 
-func (c *Conn) writeData(ctx context.Context, ctxID uint8, data io.Reader, max int) error {
+// batchBytes is how much data set is read before one vectored write of
+// several P-DATA-TF PDUs (with 16 KB PDUs: 32 PDUs per system call).
+const batchBytes = 512 << 10
+
+// readFull fills b from r; eof reports that r ended.
+func readFull(r io.Reader, b []byte) (n int, eof bool, err error) {
+	n, err = io.ReadFull(r, b)
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return n, true, nil
+	}
+	return n, false, err
+}
+
+// writeData streams the data set: batches of full fragments are read
+// ahead one batch, so that the last fragment can carry the last flag.
+func (c *Conn) writeData(ctx context.Context, ctxID uint8, data io.Reader, fragMax int) error {
+	size := fragMax * max(1, batchBytes/fragMax)
 	for i := range c.bufs {
-		if cap(c.bufs[i]) < max {
-			c.bufs[i] = make([]byte, max)
+		if cap(c.bufs[i]) < size {
+			c.bufs[i] = make([]byte, size)
 		}
 	}
-	cur, next := c.bufs[0][:max], c.bufs[1][:max]
-	n, err := io.ReadFull(data, cur)
-	eof := err == io.EOF || err == io.ErrUnexpectedEOF
-	if err != nil && !eof {
-		c.a.Abort()
-		return fmt.Errorf("dimse: reading data set: %w", err)
-	}
+	cur, next := c.bufs[0][:size], c.bufs[1][:size]
+	n, eof, err := readFull(data, cur)
 	for {
-		if eof {
-			return c.a.SendPDV(ctx, ctxID, pdu.FlagLast, cur[:n])
-		}
-		m, err := io.ReadFull(data, next)
-		nextEOF := err == io.EOF || err == io.ErrUnexpectedEOF
-		if err != nil && !nextEOF {
+		if err != nil {
 			c.a.Abort()
 			return fmt.Errorf("dimse: reading data set: %w", err)
 		}
-		if nextEOF && m == 0 {
-			return c.a.SendPDV(ctx, ctxID, pdu.FlagLast, cur[:n])
+		if eof {
+			return c.sendBatch(ctx, ctxID, cur[:n], fragMax, true)
 		}
-		if err := c.a.SendPDV(ctx, ctxID, 0, cur[:n]); err != nil {
+		var m int
+		var nextEOF bool
+		m, nextEOF, err = readFull(data, next)
+		if err == nil && nextEOF && m == 0 {
+			return c.sendBatch(ctx, ctxID, cur[:n], fragMax, true)
+		}
+		if err := c.sendBatch(ctx, ctxID, cur[:n], fragMax, false); err != nil {
 			return err
 		}
 		cur, next = next, cur
 		n, eof = m, nextEOF
 	}
+}
+
+// sendBatch sends b as fragments of at most max bytes, in one write.
+func (c *Conn) sendBatch(ctx context.Context, ctxID uint8, b []byte, fragMax int, last bool) error {
+	frags := c.frags[:0]
+	for first := true; first || len(b) > 0; first = false {
+		k := min(len(b), fragMax)
+		frags = append(frags, pdu.PDV{ContextID: ctxID, Data: b[:k]})
+		b = b[k:]
+	}
+	if last {
+		frags[len(frags)-1].Flags = pdu.FlagLast
+	}
+	c.frags = frags
+	return c.a.SendPDVs(ctx, frags...)
 }
 
 // nextPDV returns the next PDV, reading P-DATA-TF PDUs as needed.

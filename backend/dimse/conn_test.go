@@ -26,8 +26,10 @@ type fakeAssoc struct {
 	accept ul.Context
 }
 
-func (f *fakeAssoc) SendPDV(_ context.Context, id, flags uint8, data []byte) error {
-	f.sent = append(f.sent, pdu.PDV{ContextID: id, Flags: flags, Data: append([]byte(nil), data...)})
+func (f *fakeAssoc) SendPDVs(_ context.Context, pdvs ...pdu.PDV) error {
+	for _, v := range pdvs {
+		f.sent = append(f.sent, pdu.PDV{ContextID: v.ContextID, Flags: v.Flags, Data: append([]byte(nil), v.Data...)})
+	}
 	return nil
 }
 func (f *fakeAssoc) Receive(context.Context) (*pdu.PDataTF, error) {
@@ -48,7 +50,7 @@ func (f *fakeAssoc) Abort() { f.abort = true }
 
 func TestFragmentation(t *testing.T) {
 	const maxPDV = 100
-	for _, size := range []int{-1, 0, 1, maxPDV - 1, maxPDV, maxPDV + 1, 3 * maxPDV, 3*maxPDV + 7} {
+	for _, size := range []int{-1, 0, 1, maxPDV - 1, maxPDV, maxPDV + 1, 3 * maxPDV, 3*maxPDV + 7, batchBytes, 2*batchBytes + 7} {
 		t.Run(fmt.Sprint(size), func(t *testing.T) {
 			f := &fakeAssoc{max: maxPDV}
 			c := NewConn(f, Options{})

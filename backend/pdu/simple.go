@@ -314,6 +314,15 @@ func ReadHeader(r io.Reader, hdr *[HeaderLen]byte, lim Limits) (Type, uint32, er
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		return 0, 0, err
 	}
+	return ParseHeader(hdr[:], lim)
+}
+
+// ParseHeader checks a 6-byte common header against lim and returns the
+// PDU type and the length of the body that follows.
+func ParseHeader(hdr []byte, lim Limits) (Type, uint32, error) {
+	if len(hdr) < HeaderLen {
+		return 0, 0, fmt.Errorf("%w: %d-byte header", ErrMalformed, len(hdr))
+	}
 	t := Type(hdr[0])
 	n := binary.BigEndian.Uint32(hdr[2:])
 	switch t {
@@ -368,9 +377,7 @@ func Decode(b []byte) (PDU, error) {
 	if len(b) < HeaderLen {
 		return nil, fmt.Errorf("%w: %d bytes", ErrMalformed, len(b))
 	}
-	var hdr [HeaderLen]byte
-	copy(hdr[:], b)
-	t, n, err := ReadHeader(bytesReader(b[:HeaderLen]), &hdr, Limits{})
+	t, n, err := ParseHeader(b[:HeaderLen], Limits{})
 	if err != nil {
 		return nil, err
 	}
@@ -378,16 +385,6 @@ func Decode(b []byte) (PDU, error) {
 		return nil, fmt.Errorf("%w: length field %d, %d bytes follow", ErrMalformed, n, len(b)-HeaderLen)
 	}
 	return DecodeBody(t, b[HeaderLen:])
-}
-
-type bytesReader []byte
-
-func (r bytesReader) Read(p []byte) (int, error) {
-	n := copy(p, r)
-	if n == 0 {
-		return 0, io.EOF
-	}
-	return n, nil
 }
 
 // DecodeBody decodes the variable field of a PDU of type t. PDVs of a

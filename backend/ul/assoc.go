@@ -82,12 +82,10 @@ type indication struct {
 
 // outgoing is what an action sends: a control PDU, or one PDV.
 type outgoing struct {
-	p       pdu.PDU
-	ctx     context.Context
-	pdvID   uint8
-	pdvFlag uint8
-	pdvData []byte
-	isPDV   bool
+	p     pdu.PDU
+	ctx   context.Context
+	pdvs  []pdu.PDV // one P-DATA-TF PDU each
+	isPDV bool
 }
 
 // Association is one DICOM association (either side) over one transport
@@ -463,13 +461,16 @@ func (a *Association) write(o *outgoing) error {
 		}
 		return err
 	}
-	var hdr [12]byte
-	pdu.PDataHeader(&hdr, o.pdvID, o.pdvFlag, len(o.pdvData))
+	hdrs := make([][12]byte, len(o.pdvs))
+	bufs := make(net.Buffers, 0, 2*len(o.pdvs))
+	for i, v := range o.pdvs {
+		pdu.PDataHeader(&hdrs[i], v.ContextID, v.Flags, len(v.Data))
+		bufs = append(bufs, hdrs[i][:], v.Data)
+	}
 	stop := func() bool { return true }
 	if o.ctx != nil && o.ctx.Done() != nil {
 		stop = context.AfterFunc(o.ctx, func() { a.conn.SetWriteDeadline(pastDeadline) })
 	}
-	bufs := net.Buffers{hdr[:], o.pdvData}
 	_, err := bufs.WriteTo(a.conn)
 	if !stop() {
 		// the context fired during the write: the PDU may be cut short.
@@ -486,21 +487,27 @@ func (a *Association) write(o *outgoing) error {
 // len(data) must not exceed MaxPDVData. flags is the message control
 // header (pdu.FlagCommand, pdu.FlagLast). data is not retained.
 func (a *Association) SendPDV(ctx context.Context, contextID, flags uint8, data []byte) error {
+	return a.SendPDVs(ctx, pdu.PDV{ContextID: contextID, Flags: flags, Data: data})
+}
+
+// SendPDVs sends one P-DATA-TF PDU per PDV, in order, with a single
+// vectored write (no copy of the data). Each PDV's data must not exceed
+// MaxPDVData. The data is not retained. A ctx cancelled during the write
+// closes the transport (the stream would be cut inside a PDU).
+func (a *Association) SendPDVs(ctx context.Context, pdvs ...pdu.PDV) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if len(data) > a.MaxPDVData() {
-		return fmt.Errorf("ul: PDV of %d bytes exceeds the peer's maximum (%d)", len(data), a.MaxPDVData())
+	max := a.MaxPDVData()
+	for _, v := range pdvs {
+		if len(v.Data) > max {
+			return fmt.Errorf("ul: PDV of %d bytes exceeds the peer's maximum (%d)", len(v.Data), max)
+		}
 	}
-	err := a.fire(Evt9, nil, &outgoing{isPDV: true, ctx: ctx, pdvID: contextID, pdvFlag: flags, pdvData: data})
+	err := a.fire(Evt9, nil, &outgoing{isPDV: true, ctx: ctx, pdvs: pdvs})
 	if err != nil {
 		if e := a.Err(); e != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 			return e
-		}
-		if errors.Is(err, ErrInvalidState) {
-			if e := a.Err(); e != nil {
-				return e
-			}
 		}
 	}
 	return err
@@ -638,9 +645,14 @@ func (a *Association) readLoop() {
 	} else {
 		lim.MaxPData += 64 // tolerate peers that count the PDV header twice
 	}
-	var hdr [pdu.HeaderLen]byte
+	f := framer{r: a.conn}
 	for {
-		t, n, err := pdu.ReadHeader(a.conn, &hdr, lim)
+		var t pdu.Type
+		var n uint32
+		err := f.fill(pdu.HeaderLen)
+		if err == nil {
+			t, n, err = pdu.ParseHeader(f.take(pdu.HeaderLen), lim)
+		}
 		if err != nil {
 			if isDecodeErr(err) {
 				a.invalidPDU(err, true)
@@ -649,11 +661,11 @@ func (a *Association) readLoop() {
 			}
 			return
 		}
-		body := make([]byte, n)
-		if _, err := io.ReadFull(a.conn, body); err != nil {
+		if err := f.fill(int(n)); err != nil {
 			a.fire(Evt17, nil, nil)
 			return
 		}
+		body := f.take(int(n))
 		p, err := pdu.DecodeBody(t, body)
 		if err != nil {
 			a.invalidPDU(err, false)
@@ -684,6 +696,53 @@ func (a *Association) readLoop() {
 			return
 		}
 	}
+}
+
+// readChunk is the size of the buffers the reader fills from the socket;
+// several PDUs arrive per system call.
+const readChunk = 256 << 10
+
+// framer reads the byte stream in large chunks and hands out PDU slices
+// that alias them. A chunk is never written again once a part of it was
+// handed out, so received PDVs stay valid for as long as they are held.
+type framer struct {
+	r          io.Reader
+	buf        []byte
+	start, end int
+}
+
+// fill makes sure n unread bytes are buffered. It allocates only after
+// the caller has checked n against the limits.
+func (f *framer) fill(n int) error {
+	if f.end-f.start >= n {
+		return nil
+	}
+	if len(f.buf)-f.start < n {
+		nb := make([]byte, max(readChunk, n+n/2))
+		f.end = copy(nb, f.buf[f.start:f.end])
+		f.start, f.buf = 0, nb
+	}
+	for f.end-f.start < n {
+		k, err := f.r.Read(f.buf[f.end:])
+		f.end += k
+		if err != nil {
+			if f.end-f.start >= n {
+				return nil
+			}
+			if err == io.EOF && f.end > f.start {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// take returns the next n buffered bytes (fill(n) succeeded).
+func (f *framer) take(n int) []byte {
+	b := f.buf[f.start : f.start+n : f.start+n]
+	f.start += n
+	return b
 }
 
 func isDecodeErr(err error) bool {

@@ -95,7 +95,7 @@ func eventInput(e Event) (pdu.PDU, *outgoing) {
 	case Evt8:
 		return nil, &outgoing{p: &pdu.AssociateRJ{Result: pdu.RejectTransient, Source: pdu.SourceServiceProviderPresentation, Reason: 2}}
 	case Evt9:
-		return nil, &outgoing{isPDV: true, ctx: context.Background(), pdvID: 1, pdvFlag: 3, pdvData: []byte{1, 2}}
+		return nil, &outgoing{isPDV: true, ctx: context.Background(), pdvs: []pdu.PDV{{ContextID: 1, Flags: 3, Data: []byte{1, 2}}}}
 	case Evt10:
 		return &pdu.PDataTF{Values: []pdu.PDV{{ContextID: 1, Flags: 3, Data: []byte{9}}}}, nil
 	case Evt12:
