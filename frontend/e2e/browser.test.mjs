@@ -65,6 +65,18 @@ after(async () => {
   await browser?.close();
 });
 
+/** Calls an App method through the page's own origin (cookie and all), as the UI does. */
+function call(method, ...args) {
+  return page.evaluate(
+    async ({ method, args }) => {
+      const r = await fetch(`api/call/${method}`, { method: 'POST', body: JSON.stringify(args) });
+      if (!r.ok) throw new Error(`${method}: ${r.status} ${await r.text()}`);
+      return r.json();
+    },
+    { method, args },
+  );
+}
+
 const rowLocator = () => page.locator('table.study-table tbody tr[data-uid]');
 async function listedUIDs() {
   return rowLocator().evaluateAll((trs) => trs.map((tr) => tr.dataset.uid));
@@ -242,10 +254,8 @@ test('delete with confirmation removes a study', async () => {
   await dlg.locator('[data-action="confirm"]').click();
   await waitForRowCount(listed.length - 1);
   assert.ok(!(await listedUIDs()).includes(victim));
-  const left = await page.evaluate(async () => {
-    const r = await fetch('api/call/ListStudies', { method: 'POST', body: JSON.stringify([{ patientName: '', patientID: '', dateFrom: '', dateTo: '', modality: '', accession: '', description: '', sort: 'patientName', desc: false, limit: 1000, offset: 0 }]) });
-    return (await r.json()).map((s) => s.studyInstanceUID);
-  });
+  const all = await call('ListStudies', { patientName: '', patientID: '', dateFrom: '', dateTo: '', modality: '', accession: '', description: '', sort: 'patientName', desc: false, limit: 1000, offset: 0 });
+  const left = all.map((s) => s.studyInstanceUID);
   assert.equal(left.length, listed.length - 1);
   assert.ok(!left.includes(victim));
 });
@@ -285,10 +295,7 @@ test('importing a server-side folder shows the job and brings the study back liv
 
 test('uploading files from this computer imports them and reports the rest', async () => {
   // Delete through the API: the table follows the store event by itself.
-  await page.evaluate(async (uid) => {
-    const r = await fetch('api/call/DeleteStudy', { method: 'POST', body: JSON.stringify([uid]) });
-    if (!r.ok) throw new Error(await r.text());
-  }, sc8Study());
+  await call('DeleteStudy', sc8Study());
   await waitForRowCount(listed.length - 1);
 
   const files = [...sc8Files, 'README.txt', 'malformed/bad_truncated_meta.dcm'].map((p) => path.join(CORPUS, p));
@@ -334,17 +341,27 @@ test('dropping a file onto the window uploads it (a duplicate here)', async () =
   assert.deepEqual(pageErrors, []);
 });
 
+test('deleting one series asks first, then removes only that series', async () => {
+  const uid = sc8Study();
+  await page.locator(`tr[data-uid="${uid}"]`).click();
+  const before = new Set(manifest.filter((r) => r.study_uid === uid && r.expect === 'ok').map((r) => r.series_uid));
+  await page.waitForFunction((n) => document.querySelectorAll('.series-card').length === n, before.size, { timeout: 10000 });
+  const card = page.locator('.series-card').first();
+  const victim = await card.getAttribute('data-uid');
+  await card.hover();
+  await card.locator('[data-action="delete-series"]').click();
+  const dlg = page.locator('dialog[open]');
+  assert.match(await dlg.innerText(), /Delete series\?/);
+  await dlg.locator('[data-action="confirm"]').click();
+  await page.waitForFunction((n) => document.querySelectorAll('.series-card').length === n, before.size - 1, { timeout: 10000 });
+  const left = (await call('ListSeries', uid)).map((s) => s.seriesInstanceUID);
+  assert.equal(left.length, before.size - 1);
+  assert.ok(!left.includes(victim));
+  assert.equal(await page.locator(`tr[data-uid="${uid}"] td.c-numberOfSeries`).innerText(), String(before.size - 1));
+});
+
 test('settings: loaded from the server, validated, saved', async () => {
-  const call = (method, args) =>
-    page.evaluate(
-      async ({ method, args }) => {
-        const r = await fetch(`api/call/${method}`, { method: 'POST', body: JSON.stringify(args) });
-        if (!r.ok) throw new Error(await r.text());
-        return r.json();
-      },
-      { method, args },
-    );
-  const original = await call('GetSettings', []);
+  const original = await call('GetSettings');
   await page.keyboard.press('Alt+,');
   await page.waitForFunction((ae) => document.querySelector('#s-aeTitle')?.value === ae, original.aeTitle, { timeout: 5000 });
   assert.equal(await page.inputValue('#s-port'), String(original.port));
@@ -362,11 +379,11 @@ test('settings: loaded from the server, validated, saved', async () => {
   assert.ok(await save.isEnabled());
   await save.click();
   await page.waitForFunction(() => document.querySelector('.settings-form button[type="submit"]').disabled, null, { timeout: 5000 });
-  const saved = await call('GetSettings', []);
+  const saved = await call('GetSettings');
   assert.equal(saved.aeTitle, 'LB_E2E');
   assert.equal(saved.maxAssociations, 7);
   assert.equal(saved.port, original.port);
-  await call('SaveSettings', [original]);
+  await call('SaveSettings', original);
   await page.keyboard.press('Alt+s');
   assert.deepEqual(pageErrors, []);
 });
