@@ -421,6 +421,20 @@ func idct1(i0, i1, i2, i3, i4, i5, i6, i7 float32) (o0, o1, o2, o3, o4, o5, o6, 
 // float table qf, computes the inverse DCT, level-shifts and clamps the
 // samples to the precision and stores them in out (row stride stride).
 func idct(blk *[64]int32, qf *[64]float32, out []int32, stride, precision int) {
+	maxv := int32(1)<<precision - 1
+	shift := float32(int32(1)<<(precision-1)) + fShift
+	var ac int32
+	for _, v := range blk[1:] {
+		ac |= v
+	}
+	if ac == 0 { // a flat block: common in air and padding
+		v := clampRound(float32(blk[0])*qf[0]+shift, maxv)
+		for y := 0; y < 8; y++ {
+			o := out[y*stride : y*stride+8]
+			o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7] = v, v, v, v, v, v, v, v
+		}
+		return
+	}
 	var ws [64]float32
 	for u := 0; u < 8; u++ {
 		if blk[8+u]|blk[16+u]|blk[24+u]|blk[32+u]|blk[40+u]|blk[48+u]|blk[56+u] == 0 {
@@ -435,8 +449,6 @@ func idct(blk *[64]int32, qf *[64]float32, out []int32, stride, precision int) {
 			float32(blk[32+u])*qf[32+u], float32(blk[40+u])*qf[40+u], float32(blk[48+u])*qf[48+u], float32(blk[56+u])*qf[56+u])
 		ws[u], ws[8+u], ws[16+u], ws[24+u], ws[32+u], ws[40+u], ws[48+u], ws[56+u] = o0, o1, o2, o3, o4, o5, o6, o7
 	}
-	maxv := int32(1)<<precision - 1
-	shift := float32(int32(1)<<(precision-1)) + fShift
 	for y := 0; y < 8; y++ {
 		r := ws[8*y : 8*y+8]
 		o := out[y*stride : y*stride+8]
