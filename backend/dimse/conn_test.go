@@ -458,8 +458,10 @@ func TestGetWithSubOperations(t *testing.T) {
 
 func TestDIMSETimeoutAbortsAssociation(t *testing.T) {
 	mux := NewMux(Options{})
+	handlerDone := make(chan struct{})
 	mux.HandleFunc(findRoot, func(ctx context.Context, rw ResponseWriter, req *Message) Response {
-		<-ctx.Done() // never answers until the association ends
+		<-ctx.Done() // never answers (nor reads its data) until the association ends
+		close(handlerDone)
 		return Response{Status: StatusCancel}
 	})
 	addr := serve(t, policy(0, findRoot), mux)
@@ -481,5 +483,10 @@ func TestDIMSETimeoutAbortsAssociation(t *testing.T) {
 	case <-a.Done():
 	case <-time.After(2 * time.Second):
 		t.Fatal("association not aborted after DIMSE timeout")
+	}
+	select {
+	case <-handlerDone:
+	case <-time.After(2 * time.Second):
+		t.Fatal("SCP handler context not cancelled when the association was aborted")
 	}
 }

@@ -159,6 +159,17 @@ var refuse = HandlerFunc(func(ctx context.Context, rw ResponseWriter, req *Messa
 // operations), answers C-CANCEL by cancelling the running handler's ctx,
 // and returns when the peer releases or the association fails.
 func (m *Mux) ServeAssociation(ctx context.Context, a *ul.Association) {
+	// handlers' contexts end with the association, even while the read
+	// loop waits for a handler
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-a.Done():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	c := NewConn(a, m.opts)
 	m.Serve(ctx, c)
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -322,7 +323,7 @@ func Negotiate(p *Policy, rq *pdu.AssociateRQ) (*pdu.AssociateAC, *pdu.Associate
 	if rq.ApplicationContext != pdu.ApplicationContextName {
 		return nil, &pdu.AssociateRJ{Result: pdu.RejectPermanent, Source: pdu.SourceServiceUser, Reason: pdu.ReasonAppContextNotSupported}
 	}
-	if !p.AcceptAnyCalledAE && rq.CalledAE != p.AETitle {
+	if !p.AcceptAnyCalledAE && rq.CalledAE != strings.TrimSpace(p.AETitle) {
 		return nil, &pdu.AssociateRJ{Result: pdu.RejectPermanent, Source: pdu.SourceServiceUser, Reason: pdu.ReasonCalledAENotRecognized}
 	}
 	if len(p.CallingAEs) > 0 && !slices.Contains(p.CallingAEs, rq.CallingAE) {
