@@ -108,6 +108,8 @@ func TestHandMade(t *testing.T) {
 			frame([]byte{0xFF, 1}, []byte{0xFF, 2}, []byte{1, 3, 4}), []byte{1, 2, 3, 1, 2, 4}},
 		{"32bit", codec.Params{Rows: 1, Columns: 1, SamplesPerPixel: 1, BitsAllocated: 32},
 			frame([]byte{0, 1}, []byte{0, 2}, []byte{0, 3}, []byte{0, 4}), []byte{4, 3, 2, 1}},
+		{"YBR_FULL converted to RGB", codec.Params{Rows: 1, Columns: 3, SamplesPerPixel: 3, BitsAllocated: 8, BitsStored: 8, Photometric: "YBR_FULL"},
+			frame([]byte{2, 128, 76, 255}, []byte{2, 128, 85, 128}, []byte{2, 128, 255, 128}), []byte{128, 128, 128, 254, 0, 0, 255, 255, 255}},
 		{"padding past the frame is ignored", codec.Params{Rows: 1, Columns: 3, SamplesPerPixel: 1, BitsAllocated: 8},
 			frame([]byte{0xFD, 5, 0}), []byte{5, 5, 5}},
 	}
@@ -190,7 +192,11 @@ func FuzzRLE(f *testing.F) {
 		f.Add(fr, uint16(p.Rows), uint16(p.Columns), uint8(p.SamplesPerPixel), uint8(p.BitsAllocated))
 	}
 	f.Fuzz(func(t *testing.T, src []byte, rows, cols uint16, spp, ba uint8) {
-		p := codec.Params{Rows: int(rows % 1024), Columns: int(cols % 1024), SamplesPerPixel: int(spp%4 + 1), BitsAllocated: int(ba)}
+		p := codec.Params{Rows: int(rows % 1024), Columns: int(cols % 1024), SamplesPerPixel: int(spp%4 + 1), BitsAllocated: int(ba),
+			BitsStored: int(ba)}
+		if spp >= 128 { // the high bit selects the colour conversion
+			p.Photometric = "YBR_FULL"
+		}
 		if p.FrameSize() <= 0 || p.FrameSize() > 1<<22 {
 			return
 		}
