@@ -6,6 +6,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/suyashkumar/dicom/pkg/tag"
 )
 
 // Text returns the raw value of an element as a string with trailing
@@ -162,4 +164,13 @@ func (ds *DataSet) Seq(t Tag) []*DataSet {
 // UID returns a UID value without padding.
 func (ds *DataSet) UID(t Tag) string {
 	return string(bytes.TrimRight(ds.Raw(t), "\x00 "))
+}
+
+// TagOf returns the tag of a dictionary keyword (e.g. "PatientName").
+func TagOf(keyword string) (Tag, bool) {
+	info, err := tag.FindByKeyword(keyword)
+	if err != nil {
+		return 0, false
+	}
+	return NewTag(info.Tag.Group, info.Tag.Element), true
 }
