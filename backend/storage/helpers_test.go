@@ -67,13 +67,18 @@ func startSCP(t testing.TB, mod func(*ul.Policy)) *testSCP {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return startSCPOn(t, st, dir, mod)
+	return startSCPOn(t, st, dir, mod, nil)
 }
 
-func startSCPOn(t testing.TB, st *store.Store, dir string, mod func(*ul.Policy)) *testSCP {
+// startSCPOn serves st; sink (optional) replaces the store as the SCP's sink.
+func startSCPOn(t testing.TB, st *store.Store, dir string, mod func(*ul.Policy), sink Sink) *testSCP {
 	act := NewActivity(nil)
 	mux := dimse.NewMux(dimse.Options{Logger: quietLog()})
-	pol := ul.Policy{AETitle: "LIGHTBOX", Syntaxes: Register(mux, NewSCP(st, act, quietLog()), false), MaxAssociations: 16}
+	scp := NewSCP(st, act, quietLog())
+	if sink != nil {
+		scp.Sink = sink
+	}
+	pol := ul.Policy{AETitle: "LIGHTBOX", Syntaxes: Register(mux, scp, false), MaxAssociations: 16}
 	if mod != nil {
 		mod(&pol)
 	}
