@@ -80,12 +80,13 @@ type indication struct {
 	pdu  pdu.PDU
 }
 
-// outgoing is what an action sends: a control PDU, or one PDV.
+// outgoing is what an action sends: a control PDU, or P-DATA PDVs.
 type outgoing struct {
 	p     pdu.PDU
 	ctx   context.Context
 	pdvs  []pdu.PDV // one P-DATA-TF PDU each
 	isPDV bool
+	why   string // for an A-ABORT we raise: what the peer did wrong
 }
 
 // Association is one DICOM association (either side) over one transport
@@ -304,11 +305,13 @@ func (a *Association) fire(ev Event, p pdu.PDU, out *outgoing) error {
 		ind = &indication{kind: indReleaseConfirm}
 	case AA1:
 		send = &outgoing{p: &pdu.Abort{Source: pdu.AbortServiceUser}}
+		detail := "aborted locally"
 		if out != nil && out.p != nil {
 			send = out // AA-1 on an invalid PDU in Sta2 carries a reason
+			detail = out.detail()
 		}
 		a.startARTIM()
-		term = &AbortError{Source: pdu.AbortServiceUser, Detail: "aborted locally"}
+		term = &AbortError{Source: pdu.AbortServiceUser, Detail: detail}
 	case AA2:
 		a.stopARTIM()
 		closeConn = true
@@ -380,6 +383,9 @@ func (a *Association) fire(ev Event, p pdu.PDU, out *outgoing) error {
 
 // detail describes an outgoing provider abort for logs.
 func (o *outgoing) detail() string {
+	if o.why != "" {
+		return o.why
+	}
 	if ab, ok := o.p.(*pdu.Abort); ok {
 		return ab.ReasonString()
 	}
@@ -767,7 +773,7 @@ func (a *Association) invalidPDU(err error, framingLost bool) {
 	if a.State() == Sta2 {
 		src = pdu.AbortServiceUser // AA-1
 	}
-	a.fire(Evt19, nil, &outgoing{p: &pdu.Abort{Source: src, Reason: reason}})
+	a.fire(Evt19, nil, &outgoing{p: &pdu.Abort{Source: src, Reason: reason}, why: "invalid PDU from " + remote + ": " + err.Error()})
 	if framingLost {
 		a.finish(&AbortError{Source: pdu.AbortServiceProvider, Reason: reason, Detail: err.Error()})
 		a.closeTransport()

@@ -582,7 +582,15 @@ func TestGarbageOnThePort(t *testing.T) {
 				t.Fatalf("server sent %v", got)
 			}
 			n++
-			ts.waitEvent(t, EventFailed, n)
+			ev := ts.waitEvent(t, EventFailed, n)
+			if name == "short header" {
+				if !errors.Is(ev[n-1].Err, ErrConnectionClosed) {
+					t.Fatalf("event error %q", ev[n-1].Err)
+				}
+			} else if !strings.Contains(ev[n-1].Err.Error(), "invalid PDU from 127.0.0.1:") {
+				t.Fatalf("event error %q", ev[n-1].Err)
+			}
+			t.Logf("%s: %v", name, ev[n-1].Err)
 			time.Sleep(20 * time.Millisecond)
 			if d := ts.logs.count() - before; name != "short header" && d != 1 {
 				t.Fatalf("%d warnings logged, want 1", d)
