@@ -14,9 +14,10 @@ const maxOffsetTable = 16 << 20
 
 // mapFrames groups the fragments of encapsulated Pixel Data into frames. It
 // tries, in order: one frame made of every fragment (NumberOfFrames 1), the
-// Basic Offset Table, the Extended Offset Table, codec markers (a fragment
+// Basic Offset Table, the Extended Offset Table, one fragment per frame
+// when there are as many fragments as frames, and codec markers (a fragment
 // that opens with a JPEG SOI, a JPEG 2000 SOC+SIZ or a JP2 signature starts
-// a frame), and one fragment per frame.
+// a frame).
 func mapFrames(f *dcm.File, px *dcm.Element, frames int, in *Info) ([][]dcm.Fragment, error) {
 	if len(px.Fragments) < 2 {
 		return nil, invalid("encapsulated pixel data without fragments")
@@ -45,14 +46,16 @@ func mapFrames(f *dcm.File, px *dcm.Element, frames int, in *Info) ([][]dcm.Frag
 			in.Warnings = append(in.Warnings, "Extended Offset Table ignored: "+err.Error())
 		}
 	}
-	if out, err := markerFrames(f, frags, frames); err == nil {
-		return out, nil
-	}
 	if len(frags) == frames {
+		// As many fragments as frames: every frame has exactly one (the
+		// markers could say nothing else), so skip reading them.
 		out := make([][]dcm.Fragment, frames)
 		for i := range frags {
 			out[i] = frags[i : i+1]
 		}
+		return out, nil
+	}
+	if out, err := markerFrames(f, frags, frames); err == nil {
 		return out, nil
 	}
 	return nil, invalid("cannot map %d fragments onto %d frames (no usable offset table, no codec markers)", len(frags), frames)

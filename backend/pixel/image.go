@@ -12,9 +12,10 @@
 // MONOCHROME1 not inverted, no rescale and no window.
 //
 // Native pixel data is read frame by frame from File.Source with ReadAt;
-// encapsulated pixel data is mapped onto frames once (Basic Offset Table,
-// then Extended Offset Table, then codec markers, then one fragment per
-// frame) and each frame's fragments are read and handed to the codec found
+// encapsulated pixel data is mapped onto frames once (all fragments when
+// there is one frame, else the Basic Offset Table, then the Extended Offset
+// Table, then one fragment per frame when the counts match, then codec
+// markers) and each frame's fragments are read and handed to the codec found
 // in the codec table for the transfer syntax. A transfer syntax without a
 // codec in the table gives an error wrapping ErrUnsupportedTS.
 //
