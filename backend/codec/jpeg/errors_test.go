@@ -3,6 +3,7 @@ package jpeg
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -288,4 +289,40 @@ func FuzzJPEG(f *testing.F) {
 			t.Fatalf("error without a sentinel: %v", err)
 		}
 	})
+}
+
+// TestConcurrent decodes corpus frames from several goroutines with one
+// Decoder (run with -race) and checks them against sequential results.
+func TestConcurrent(t *testing.T) {
+	frames, ps := corpusSeeds(t)
+	var d Decoder
+	want := make([][]byte, len(frames))
+	for i, f := range frames {
+		want[i] = make([]byte, ps[i].FrameSize())
+		if err := d.Decode(f, ps[i], want[i]); err != nil {
+			want[i] = nil
+		}
+	}
+	errs := make(chan error, 4)
+	for g := 0; g < 4; g++ {
+		go func() {
+			for k := range frames {
+				i := (k + g*7) % len(frames)
+				if want[i] == nil {
+					continue
+				}
+				got := make([]byte, len(want[i]))
+				if err := d.Decode(frames[i], ps[i], got); err != nil || string(got) != string(want[i]) {
+					errs <- fmt.Errorf("frame %d differs when decoded concurrently (%v)", i, err)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
 }

@@ -7,10 +7,15 @@
 //
 // Decoder.Decode writes the canonical samples of package codec: row-major,
 // samples interleaved, each a little-endian integer of BitsAllocated width.
-// Lossy output is clamped to the range of the JPEG precision. Three-component
-// lossy images are converted from YCbCr to RGB when the markers or the
-// Photometric Interpretation say they are YCbCr (see colourTransform);
-// lossless images are never converted.
+// BitsAllocated must be 8 (precision up to 8) or 16. Lossy output is clamped
+// to the range of the JPEG precision, never masked.
+//
+// Colour: lossless images are never converted. Three lossy components are
+// converted from YCbCr to RGB (JFIF equations, rounded) when the Photometric
+// Interpretation is YBR_*; otherwise the markers decide: an Adobe APP14
+// segment by its transform flag (0: RGB), component identifiers 'R','G','B'
+// mean RGB, and a JFIF APP0 segment means YCbCr. Chroma subsampled 2:1 is
+// interpolated like libjpeg's fancy upsampling; other ratios are replicated.
 //
 // Where the codestream disagrees with Params it is trusted for decoding; the
 // error is codec.ErrMismatch only when its samples cannot fill dst exactly.
