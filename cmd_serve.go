@@ -46,6 +46,7 @@ func runServe(args []string) int {
 			return fail("%v", err)
 		}
 	}
+	defer app.MarkServing(a)()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fail("HTTP: %v", err)

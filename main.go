@@ -38,6 +38,9 @@ func commands() map[string]command {
 		"decode":  {"decode FILE -o OUT   write the canonical samples of every frame", runDecode},
 		"probe":   {"probe FILE X,Y,FRAME...   print modality values (or R,G,B) at points", runProbe},
 		"render":  {"render FILE [--frame N] [--wc C --ww W] -o OUT.png   render a frame to PNG", runRender},
+		"find":    {"find (--node NAME | --aec AET HOST PORT) [--level study|series|image] [-k KEY=VALUE]... [--json]   C-FIND", runFind},
+		"get":     {"get (--node NAME | --aec AET HOST PORT) --study UID [--series UID] [--data DIR]   C-GET into the local store", runGet},
+		"move":    {"move (--node NAME | --aec AET HOST PORT) --study UID [--series UID] [--port N] [--data DIR]   C-MOVE into the local store", runMove},
 		"echo":    {"echo [--aet ME] [--aec THEM] [--timeout S] HOST PORT   C-ECHO a DICOM node", runEcho},
 	}
 }

@@ -78,6 +78,14 @@ type App struct {
 
 	nodes    *nodes.Book
 	nodesErr error // nodes.xml could not be read
+
+	q         queries                    // running C-FINDs
+	rmu       sync.Mutex                 // guards retrieves, extra
+	retrieves map[string]RetrieveRequest // by job ID, for retry
+	extra     map[int]bool               // extra C-MOVE listener ports
+
+	tmu       sync.Mutex
+	transient map[string]nodes.Node // CLI nodes of this process only
 }
 
 // ErrNotAvailable is returned by methods a shell does not offer.

@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"lightbox/backend/nodes"
 )
@@ -74,6 +75,12 @@ func (a *App) EchoNode(name string) (EchoResult, error) {
 
 // node resolves a node by name for the services.
 func (a *App) node(name string) (nodes.Node, error) {
+	a.tmu.Lock()
+	t, ok := a.transient[strings.ToLower(name)]
+	a.tmu.Unlock()
+	if ok {
+		return t, nil
+	}
 	n, ok := a.nodes.Get(name)
 	if !ok {
 		return nodes.Node{}, fmt.Errorf("no node named %q (see Nodes)", name)
