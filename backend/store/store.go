@@ -257,6 +257,29 @@ func (in *Incoming) Commit(ctx context.Context, source string, expect *Expect) (
 	res := Result{SOPInstanceUID: info.inst.SOPInstanceUID, SOPClassUID: info.inst.SOPClassUID,
 		StudyInstanceUID: info.study.StudyInstanceUID, SeriesInstanceUID: info.series.SeriesInstanceUID, Size: in.n}
 
+	res, dir, err := s.commitLocked(in, info, expect, res, source)
+	if err != nil || dir == "" {
+		return res, err
+	}
+	// The rename is durable once its directory is synced; done outside the
+	// index lock so that parallel commits do not queue behind each other's
+	// sync. A crash before it leaves a row without a file, which Open drops.
+	if s.opt.Fsync {
+		syncDir(dir)
+	}
+	if s.opt.OnChange != nil {
+		kind := "added"
+		if res.Outcome == Replaced {
+			kind = "replaced"
+		}
+		go s.opt.OnChange(Change{Kind: kind, StudyInstanceUID: res.StudyInstanceUID, SeriesInstanceUID: res.SeriesInstanceUID})
+	}
+	return res, nil
+}
+
+// commitLocked renames the object into place and indexes it under the index
+// lock. It returns the directory to sync ("" when nothing was written).
+func (s *Store) commitLocked(in *Incoming, info *extracted, expect *Expect, res Result, source string) (Result, string, error) {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	var old Instance
@@ -268,39 +291,29 @@ func (in *Incoming) Commit(ctx context.Context, source string, expect *Expect) (
 					"sop", info.inst.SOPInstanceUID, "source", source)
 			}
 			res.Outcome = Duplicate
-			return res, nil
+			return res, "", nil
 		}
 	}
 	rel := objectPath(info.inst.SOPInstanceUID)
 	dst := filepath.Join(s.dir, "objects", rel)
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return Result{}, wrapSpace(err)
+		return Result{}, "", wrapSpace(err)
 	}
 	if err := os.Rename(in.path, dst); err != nil {
-		return Result{}, wrapSpace(err)
+		return Result{}, "", wrapSpace(err)
 	}
 	in.done = true
-	if s.opt.Fsync {
-		syncDir(filepath.Dir(dst))
-	}
 	info.inst.Path = rel
 	if err := s.index(info, exists, old); err != nil {
 		// The file is on disk without a row: reconcile will index it at the
 		// next start; report the failure now.
-		return Result{}, fmt.Errorf("store: index: %w", err)
+		return Result{}, "", fmt.Errorf("store: index: %w", err)
 	}
 	if exists {
 		res.Outcome = Replaced
 		s.log.Info("store: replaced an object with the same SOP Instance UID by a different one", "sop", info.inst.SOPInstanceUID, "source", source)
 	}
-	if s.opt.OnChange != nil {
-		kind := "added"
-		if exists {
-			kind = "replaced"
-		}
-		go s.opt.OnChange(Change{Kind: kind, StudyInstanceUID: res.StudyInstanceUID, SeriesInstanceUID: res.SeriesInstanceUID})
-	}
-	return res, nil
+	return res, filepath.Dir(dst), nil
 }
 
 func objectPath(sopUID string) string {
