@@ -17,7 +17,7 @@ import (
 // *ul.Association implements it (tests may fake it).
 type Association interface {
 	SendPDVs(ctx context.Context, pdvs ...pdu.PDV) error
-	Receive(ctx context.Context) (*pdu.PDataTF, error)
+	Receive(ctx context.Context) (*ul.PData, error)
 	MaxPDVData() int
 	ContextByID(id uint8) (ul.Context, bool)
 	Abort()
@@ -65,6 +65,7 @@ type Conn struct {
 
 	// read side
 	pending []pdu.PDV
+	rx      *ul.PData // the PDU pending points into; freed when used up
 	cur     *DataReader
 }
 
@@ -187,13 +188,18 @@ func (c *Conn) sendBatch(ctx context.Context, ctxID uint8, b []byte, fragMax int
 }
 
 // nextPDV returns the next PDV, reading P-DATA-TF PDUs as needed.
+// Every PDV handed out before has been consumed when this is called (data
+// is copied out or written on before the next fragment is asked for), so
+// the previous PDU's buffer can be given back.
 func (c *Conn) nextPDV(ctx context.Context) (pdu.PDV, error) {
 	for len(c.pending) == 0 {
+		c.rx.Free()
+		c.rx = nil
 		p, err := c.a.Receive(ctx)
 		if err != nil {
 			return pdu.PDV{}, err
 		}
-		c.pending = p.Values
+		c.rx, c.pending = p, p.Values
 	}
 	v := c.pending[0]
 	c.pending = c.pending[1:]
@@ -292,12 +298,19 @@ func (r *DataReader) fill() error {
 		r.buf = v.Data
 		if v.Last() {
 			r.done = true
-			if r.onEOF != nil {
-				defer r.onEOF()
-			}
 		}
 	}
 	return nil
+}
+
+// consumed runs onEOF once the last fragment has been read out entirely:
+// only then may the read loop move on (and recycle the buffer).
+func (r *DataReader) consumed() {
+	if r.done && len(r.buf) == 0 && r.onEOF != nil {
+		f := r.onEOF
+		r.onEOF = nil
+		f()
+	}
 }
 
 // Read implements io.Reader.
@@ -306,11 +319,15 @@ func (r *DataReader) Read(p []byte) (int, error) {
 		return 0, nil
 	}
 	if err := r.fill(); err != nil {
+		if err == io.EOF {
+			r.consumed()
+		}
 		return 0, err
 	}
 	n := copy(p, r.buf)
 	r.buf = r.buf[n:]
 	r.n += int64(n)
+	r.consumed()
 	return n, nil
 }
 
@@ -321,6 +338,7 @@ func (r *DataReader) WriteTo(w io.Writer) (int64, error) {
 	for {
 		if err := r.fill(); err != nil {
 			if err == io.EOF {
+				r.consumed()
 				return total, nil
 			}
 			return total, err
@@ -329,6 +347,7 @@ func (r *DataReader) WriteTo(w io.Writer) (int64, error) {
 		total += int64(n)
 		r.n += int64(n)
 		r.buf = r.buf[n:]
+		r.consumed()
 		if err != nil {
 			return total, err
 		}

@@ -21,7 +21,7 @@ import (
 type fakeAssoc struct {
 	max    int
 	sent   []pdu.PDV
-	in     []*pdu.PDataTF
+	in     []*ul.PData
 	abort  bool
 	accept ul.Context
 }
@@ -32,7 +32,7 @@ func (f *fakeAssoc) SendPDVs(_ context.Context, pdvs ...pdu.PDV) error {
 	}
 	return nil
 }
-func (f *fakeAssoc) Receive(context.Context) (*pdu.PDataTF, error) {
+func (f *fakeAssoc) Receive(context.Context) (*ul.PData, error) {
 	if len(f.in) == 0 {
 		return nil, ul.ErrPeerReleased
 	}
@@ -101,7 +101,7 @@ func TestFragmentation(t *testing.T) {
 			// feed what we sent back in, as the peer would, and read it
 			in := &fakeAssoc{max: maxPDV, accept: ul.Context{Result: pdu.ContextAccepted, AbstractSyntax: cmd.AffectedSOPClassUID}}
 			for _, v := range f.sent {
-				in.in = append(in.in, &pdu.PDataTF{Values: []pdu.PDV{v}})
+				in.in = append(in.in, &ul.PData{Values: []pdu.PDV{v}})
 			}
 			rc := NewConn(in, Options{})
 			m, err := rc.ReadMessage(context.Background())
@@ -145,7 +145,7 @@ func TestReadProtocolErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &fakeAssoc{max: 100, accept: accepted}
 			for _, v := range tc.in {
-				f.in = append(f.in, &pdu.PDataTF{Values: []pdu.PDV{v}})
+				f.in = append(f.in, &ul.PData{Values: []pdu.PDV{v}})
 			}
 			_, err := NewConn(f, Options{}).ReadMessage(context.Background())
 			if !errors.Is(err, tc.want) || !f.abort {
@@ -155,7 +155,7 @@ func TestReadProtocolErrors(t *testing.T) {
 	}
 	// a command fragment inside a data set
 	store, _ := (&Command{Field: CStoreRQ, MessageID: 1, HasDataSet: true}).Encode()
-	f := &fakeAssoc{max: 100, accept: accepted, in: []*pdu.PDataTF{
+	f := &fakeAssoc{max: 100, accept: accepted, in: []*ul.PData{
 		{Values: []pdu.PDV{{ContextID: 1, Flags: 3, Data: store}, {ContextID: 1, Flags: 0, Data: []byte{1, 2}}}},
 		{Values: []pdu.PDV{{ContextID: 1, Flags: 3, Data: store}}},
 	}}

@@ -1,6 +1,7 @@
 package ul
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -80,6 +81,33 @@ type indication struct {
 	pdu  pdu.PDU
 }
 
+// PData is a received P-DATA-TF PDU (a P-DATA indication).
+type PData struct {
+	Values []pdu.PDV
+	buf    []byte
+	free   chan []byte
+}
+
+// Free hands the PDU's buffer back to the association for reuse. Call it
+// once nothing references the data of p.Values any more; p must not be
+// used afterwards. Optional: an unfreed buffer is garbage collected.
+func (p *PData) Free() {
+	if p == nil || p.buf == nil {
+		return
+	}
+	select {
+	case p.free <- p.buf:
+	default:
+	}
+	p.buf, p.Values = nil, nil
+}
+
+// rxPData is a received P-DATA-TF with the pooled buffer it lives in.
+type rxPData struct {
+	*pdu.PDataTF
+	buf []byte
+}
+
 // outgoing is what an action sends: a control PDU, or P-DATA PDVs.
 type outgoing struct {
 	p     pdu.PDU
@@ -108,6 +136,8 @@ type Association struct {
 	timeouts  Timeouts
 	maxRecv   uint32 // our announced max P-DATA length (0 = no limit)
 	sendCap   uint32
+	poolSize  int         // size of pooled receive buffers (0: no pooling)
+	free      chan []byte // receive buffers given back by PData.Free
 
 	mu       sync.Mutex
 	state    State
@@ -134,7 +164,12 @@ func newAssociation(conn net.Conn, requestor bool, t Timeouts, maxRecv uint32, l
 	if log == nil {
 		log = slog.New(discardHandler{})
 	}
+	pool := 0
+	if maxRecv > 0 && maxRecv <= maxPooledPDU {
+		pool = int(maxRecv) + readSlack
+	}
 	return &Association{
+		poolSize:  pool,
 		conn:      conn,
 		log:       log,
 		requestor: requestor,
@@ -142,6 +177,7 @@ func newAssociation(conn net.Conn, requestor bool, t Timeouts, maxRecv uint32, l
 		maxRecv:   maxRecv,
 		sendCap:   DefaultMaxSendPDU,
 		state:     Sta1,
+		free:      make(chan []byte, indicationQueue+4),
 		ind:       make(chan indication, indicationQueue),
 		done:      make(chan struct{}),
 	}
@@ -520,12 +556,12 @@ func (a *Association) SendPDVs(ctx context.Context, pdvs ...pdu.PDV) error {
 }
 
 // Receive returns the next P-DATA-TF PDU (P-DATA indication). Its PDVs
-// are owned by the caller. When the peer requests release, Receive answers
+// belong to the caller until it calls PData.Free. When the peer requests release, Receive answers
 // with A-RELEASE-RP and returns ErrPeerReleased. After an abort or a lost
 // connection it returns that error (*AbortError, ErrConnectionClosed).
 // With an idle timeout set and nothing arriving for that long, the
 // association is aborted and a *TimeoutError returned.
-func (a *Association) Receive(ctx context.Context) (*pdu.PDataTF, error) {
+func (a *Association) Receive(ctx context.Context) (*PData, error) {
 	var idle <-chan time.Time
 	if a.timeouts.Idle > 0 {
 		t := time.NewTimer(a.timeouts.Idle)
@@ -554,7 +590,7 @@ func (a *Association) Receive(ctx context.Context) (*pdu.PDataTF, error) {
 		}
 		switch ind.kind {
 		case indPData:
-			return ind.pdu.(*pdu.PDataTF), nil
+			return a.pdata(ind.pdu), nil
 		case indRelease:
 			if err := a.fire(Evt14, nil, nil); err != nil {
 				if e := a.Err(); e != nil && !errors.Is(e, ErrReleased) {
@@ -567,6 +603,16 @@ func (a *Association) Receive(ctx context.Context) (*pdu.PDataTF, error) {
 			a.log.Debug("ignoring indication while receiving", "kind", ind.kind)
 		}
 	}
+}
+
+func (a *Association) pdata(p pdu.PDU) *PData {
+	switch x := p.(type) {
+	case *rxPData:
+		return &PData{Values: x.Values, buf: x.buf, free: a.free}
+	case *pdu.PDataTF:
+		return &PData{Values: x.Values}
+	}
+	return &PData{}
 }
 
 // Release asks for an orderly release (A-RELEASE request) and waits for
@@ -601,6 +647,7 @@ func (a *Association) Release(ctx context.Context) error {
 				}
 			case indPData:
 				a.log.Debug("discarding P-DATA received while releasing")
+				a.pdata(ind.pdu).Free()
 			}
 		case <-a.done:
 			if errors.Is(a.err, ErrReleased) {
@@ -649,29 +696,36 @@ func (a *Association) readLoop() {
 	if lim.MaxPData == 0 {
 		lim.MaxPData = pdu.DefaultMaxPDU
 	} else {
-		lim.MaxPData += 64 // tolerate peers that count the PDV header twice
+		lim.MaxPData += readSlack // tolerate peers that count the PDV header twice
 	}
-	f := framer{r: a.conn}
+	br := bufio.NewReaderSize(a.conn, readBuffer)
+	var hdr [pdu.HeaderLen]byte
 	for {
-		var t pdu.Type
-		var n uint32
-		err := f.fill(pdu.HeaderLen)
-		if err == nil {
-			t, n, err = pdu.ParseHeader(f.take(pdu.HeaderLen), lim)
-		}
-		if err != nil {
-			if isDecodeErr(err) {
-				a.invalidPDU(err, true)
-			} else {
-				a.fire(Evt17, nil, nil)
-			}
-			return
-		}
-		if err := f.fill(int(n)); err != nil {
+		if _, err := io.ReadFull(br, hdr[:]); err != nil {
 			a.fire(Evt17, nil, nil)
 			return
 		}
-		body := f.take(int(n))
+		t, n, err := pdu.ParseHeader(hdr[:], lim)
+		if err != nil {
+			a.invalidPDU(err, true)
+			return
+		}
+		var body []byte
+		pooled := t == pdu.TypePDataTF && int(n) <= a.poolSize
+		if pooled {
+			select {
+			case b := <-a.free:
+				body = b[:n]
+			default:
+				body = make([]byte, n, a.poolSize)
+			}
+		} else {
+			body = make([]byte, n)
+		}
+		if _, err := io.ReadFull(br, body); err != nil {
+			a.fire(Evt17, nil, nil)
+			return
+		}
 		p, err := pdu.DecodeBody(t, body)
 		if err != nil {
 			a.invalidPDU(err, false)
@@ -690,6 +744,9 @@ func (a *Association) readLoop() {
 			ev = Evt6
 		case pdu.TypePDataTF:
 			ev = Evt10
+			if pooled {
+				p = &rxPData{PDataTF: p.(*pdu.PDataTF), buf: body[:cap(body)]}
+			}
 		case pdu.TypeReleaseRQ:
 			ev = Evt12
 		case pdu.TypeReleaseRP:
@@ -704,52 +761,13 @@ func (a *Association) readLoop() {
 	}
 }
 
-// readChunk is the size of the buffers the reader fills from the socket;
-// several PDUs arrive per system call.
-const readChunk = 256 << 10
-
-// framer reads the byte stream in large chunks and hands out PDU slices
-// that alias them. A chunk is never written again once a part of it was
-// handed out, so received PDVs stay valid for as long as they are held.
-type framer struct {
-	r          io.Reader
-	buf        []byte
-	start, end int
-}
-
-// fill makes sure n unread bytes are buffered. It allocates only after
-// the caller has checked n against the limits.
-func (f *framer) fill(n int) error {
-	if f.end-f.start >= n {
-		return nil
-	}
-	if len(f.buf)-f.start < n {
-		nb := make([]byte, max(readChunk, n+n/2))
-		f.end = copy(nb, f.buf[f.start:f.end])
-		f.start, f.buf = 0, nb
-	}
-	for f.end-f.start < n {
-		k, err := f.r.Read(f.buf[f.end:])
-		f.end += k
-		if err != nil {
-			if f.end-f.start >= n {
-				return nil
-			}
-			if err == io.EOF && f.end > f.start {
-				err = io.ErrUnexpectedEOF
-			}
-			return err
-		}
-	}
-	return nil
-}
-
-// take returns the next n buffered bytes (fill(n) succeeded).
-func (f *framer) take(n int) []byte {
-	b := f.buf[f.start : f.start+n : f.start+n]
-	f.start += n
-	return b
-}
+// Receive buffers: headers and small PDUs come through a bufio.Reader;
+// P-DATA bodies up to maxPooledPDU land in buffers recycled by PData.Free.
+const (
+	readBuffer   = 64 << 10
+	readSlack    = 64
+	maxPooledPDU = 4 << 20
+)
 
 func isDecodeErr(err error) bool {
 	return errors.Is(err, pdu.ErrTooLarge) || errors.Is(err, pdu.ErrMalformed) ||
