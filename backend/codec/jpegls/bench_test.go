@@ -1,6 +1,10 @@
 package jpegls
 
 import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -51,5 +55,37 @@ func BenchmarkDecode(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkDecodeNoisy decodes a 512x512 16-bit CT-like slice with noise
+// (few runs, as in real CT), made by testdata/noisy.py with CharLS.
+func BenchmarkDecodeNoisy(b *testing.B) {
+	dir := b.TempDir()
+	out, err := exec.Command("/usr/bin/python3", "testdata/noisy.py", filepath.Join(dir, "noisy")).CombinedOutput()
+	if err != nil {
+		b.Skipf("noisy.py (needs pydicom, numpy, libcharls): %v %s", err, out)
+	}
+	src, err := os.ReadFile(filepath.Join(dir, "noisy.jls"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Join(dir, "noisy.raw"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := codec.Params{Rows: 512, Columns: 512, SamplesPerPixel: 1, BitsAllocated: 16, BitsStored: 12,
+		Photometric: "MONOCHROME2"}
+	dst := make([]byte, p.FrameSize())
+	var dec Decoder
+	if err := dec.Decode(src, p, dst); err != nil || !bytes.Equal(dst, want) {
+		b.Fatalf("noisy slice does not decode exactly: %v", err)
+	}
+	b.SetBytes(int64(len(dst)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := dec.Decode(src, p, dst); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

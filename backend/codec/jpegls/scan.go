@@ -127,14 +127,10 @@ func (s *coder) context(d1, d2, d3 int) int {
 	return int(s.quant81[min(max(d1, -t), t)+t] + s.quant9[min(max(d2, -t), t)+t] + s.quant[min(max(d3, -t), t)+t])
 }
 
+// predict is the MED predictor of T.87 A.4.1, which is the median of ra,
+// rb and ra+rb-rc.
 func predict(ra, rb, rc int) int {
-	if rc >= max(ra, rb) {
-		return min(ra, rb)
-	}
-	if rc <= min(ra, rb) {
-		return max(ra, rb)
-	}
-	return ra + rb - rc
+	return min(max(ra+rb-rc, min(ra, rb)), max(ra, rb))
 }
 
 // regular decodes one sample in regular mode (T.87 A.4-A.6) for signed
@@ -326,8 +322,6 @@ func (s *coder) decodeLine(prev, cur []int32, comp int) {
 	ctx := &s.ctx
 	br := &s.br
 	acc, nb := br.acc, br.n
-	maxval, near, step, wrap := s.maxval, s.near, s.step, s.wrap
-	limitq, qbpp, reset := s.limitq, s.qbpp, s.reset
 	rb := int(prev[0])
 	rd := int(prev[1])
 	ra := int(cur[0])
@@ -346,25 +340,12 @@ func (s *coder) decodeLine(prev, cur []int32, comp int) {
 			continue
 		}
 		// regular mode (T.87 A.4 to A.6)
-		px := rb
-		if rc >= max(ra, rb) {
-			px = min(ra, rb)
-		} else if rc <= min(ra, rb) {
-			px = max(ra, rb)
-		} else {
-			px = ra + rb - rc
-		}
-		neg := q < 0
-		if neg {
-			q = -q
-		}
-		c := &ctx[q]
-		if neg {
-			px -= c.c
-		} else {
-			px += c.c
-		}
-		px = min(max(px, 0), maxval)
+		// branch-free prediction and sign handling (sgn is 0 or -1): both
+		// are unpredictable on noisy images
+		px := predict(ra, rb, rc)
+		sgn := q >> 63
+		c := &ctx[(q^sgn)-sgn]
+		px = min(max(px+(c.c^sgn)-sgn, 0), s.maxval)
 		k := golombK(c.n, c.a)
 		if nb < 40 {
 			br.acc, br.n = acc, nb
@@ -373,7 +354,7 @@ func (s *coder) decodeLine(prev, cur []int32, comp int) {
 		}
 		z := uint(bits.LeadingZeros64(acc))
 		var m int
-		if int(z) < limitq && z+1+k <= nb && k <= maxK {
+		if int(z) < s.limitq && z+1+k <= nb && k <= maxK {
 			acc <<= z + 1
 			m = int(z)<<k | int(acc>>(63-k)>>1)
 			acc <<= k
@@ -384,20 +365,16 @@ func (s *coder) decodeLine(prev, cur []int32, comp int) {
 				br.bad = true
 				k = maxK
 			}
-			m = br.golomb(k, limitq, qbpp)
+			m = br.golomb(k, s.limitq, s.qbpp)
 			acc, nb = br.acc, br.n
 		}
 		e := m>>1 ^ -(m & 1)
-		if k == 0 && near == 0 && 2*c.b+c.n-1 < 0 {
+		if k == 0 && s.near == 0 && 2*c.b+c.n-1 < 0 {
 			e = ^e
 		}
-		if e < 0 {
-			c.a -= e
-		} else {
-			c.a += e
-		}
-		c.b += e * step
-		if c.n == reset {
+		c.a += (e ^ e>>63) - e>>63
+		c.b += e * s.step
+		if c.n == s.reset {
 			c.a >>= 1
 			c.b >>= 1
 			c.n >>= 1
@@ -420,16 +397,13 @@ func (s *coder) decodeLine(prev, cur []int32, comp int) {
 				c.c++
 			}
 		}
-		if neg {
-			e = -e
+		rx := px + ((e^sgn)-sgn)*s.step
+		if rx < -s.near {
+			rx += s.wrap
+		} else if rx > s.maxval+s.near {
+			rx -= s.wrap
 		}
-		rx := px + e*step
-		if rx < -near {
-			rx += wrap
-		} else if rx > maxval+near {
-			rx -= wrap
-		}
-		ra = min(max(rx, 0), maxval)
+		ra = min(max(rx, 0), s.maxval)
 		cur[x] = int32(ra)
 		x++
 	}
