@@ -189,7 +189,7 @@ func serve(t testing.TB, pol ul.Policy, h ul.Handler) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { srv.Serve(ctx, ln); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	t.Cleanup(func() { cancel(); <-done; srv.Close() })
 	return ln.Addr().String()
 }
 

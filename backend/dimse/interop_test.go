@@ -176,7 +176,7 @@ func TestInteropOrthancQueryRetrieve(t *testing.T) {
 	sctx, stop := context.WithCancel(context.Background())
 	served := make(chan struct{})
 	go func() { srv.Serve(sctx, ln); close(served) }()
-	defer func() { stop(); <-served }()
+	defer func() { stop(); <-served; srv.Close() }()
 
 	ctx := context.Background()
 	a, err := ul.Dial(ctx, ul.DialConfig{Addr: "127.0.0.1:" + portOrthanc, CallingAE: "LBXSCP", CalledAE: "ORTHANC",

@@ -129,6 +129,7 @@ func startServer(t *testing.T, pol Policy, h Handler) *testServer {
 		case <-time.After(10 * time.Second):
 			t.Error("Serve did not return after cancel")
 		}
+		ts.Close()
 	})
 	return ts
 }
@@ -693,7 +694,7 @@ func TestIdleTimeoutAndShutdown(t *testing.T) {
 		t.Fatalf("aborted after %v", d)
 	}
 
-	// cancelling Serve aborts running associations and returns
+	// Close aborts running associations, stops Serve and returns
 	ended := make(chan error, 1)
 	ts2 := &testServer{logs: &countingHandler{}}
 	ts2.Server = NewServer(basicPolicy(), holdHandler(ended))
@@ -708,7 +709,8 @@ func TestIdleTimeoutAndShutdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cancel()
+	defer cancel()
+	ts2.Close()
 	select {
 	case err := <-served:
 		if err != nil {
@@ -725,5 +727,56 @@ func TestIdleTimeoutAndShutdown(t *testing.T) {
 	}
 	if _, err := net.Dial("tcp", ln.Addr().String()); err == nil {
 		t.Fatal("listener still open after Serve returned")
+	}
+}
+
+// TestPortChangeKeepsAssociations: a new listener replaces the old one
+// (the UI changed the port); the association on the old port goes on.
+func TestPortChangeKeepsAssociations(t *testing.T) {
+	srv := NewServer(basicPolicy(), HandlerFunc(func(ctx context.Context, a *Association) {
+		for {
+			p, err := a.Receive(ctx)
+			if err != nil {
+				return
+			}
+			a.SendPDV(ctx, 1, pdu.FlagCommand|pdu.FlagLast, p.Values[0].Data) // echo back
+		}
+	}))
+	defer srv.Close()
+	ln1, _ := net.Listen("tcp", "127.0.0.1:0")
+	ctx1, cancel1 := context.WithCancel(context.Background())
+	done1 := make(chan error, 1)
+	go func() { done1 <- srv.Serve(ctx1, ln1) }()
+	a, err := Dial(context.Background(), dialCfg(ln1.Addr().String(), "LIGHTBOX"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// port change
+	cancel1()
+	if err := <-done1; err != nil {
+		t.Fatal(err)
+	}
+	ln2, _ := net.Listen("tcp", "127.0.0.1:0")
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	defer cancel2()
+	go srv.Serve(ctx2, ln2)
+	if _, err := net.Dial("tcp", ln1.Addr().String()); err == nil {
+		t.Fatal("old port still accepts")
+	}
+	b, err := Dial(context.Background(), dialCfg(ln2.Addr().String(), "LIGHTBOX"))
+	if err != nil {
+		t.Fatalf("new port: %v", err)
+	}
+	b.Release(context.Background())
+	// the association from before the change still works
+	if err := a.SendPDV(context.Background(), 1, pdu.FlagCommand|pdu.FlagLast, []byte("ping")); err != nil {
+		t.Fatal(err)
+	}
+	p, err := a.Receive(context.Background())
+	if err != nil || string(p.Values[0].Data) != "ping" {
+		t.Fatalf("old association after the port change: %v %v", p, err)
+	}
+	if err := a.Release(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -124,6 +124,12 @@ type Server struct {
 	seq    atomic.Uint64
 	active atomic.Int64 // established associations
 	conns  atomic.Int64 // open connections (any state)
+
+	// associations run under base, not under a Serve context, so that a
+	// listener can be replaced (port change) without cutting them
+	base   context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
 }
 
 // ServerOption configures a Server.
@@ -142,6 +148,7 @@ func WithEventHook(f func(AssociationEvent)) ServerOption {
 // associations to h.
 func NewServer(p Policy, h Handler, opts ...ServerOption) *Server {
 	s := &Server{handler: h, log: slog.New(discardHandler{})}
+	s.base, s.cancel = context.WithCancel(context.Background())
 	for _, o := range opts {
 		o(s)
 	}
@@ -164,18 +171,18 @@ func (s *Server) emit(e AssociationEvent) {
 	}
 }
 
-// Serve accepts connections on ln until ctx is cancelled or ln fails. It
-// closes ln. On return, every association started by this call has been
-// aborted (if still running) and its handler has returned. To change the
-// port, cancel ctx and call Serve with a new listener; to change the AE
-// title or limits, call SetPolicy.
+// Serve accepts connections on ln until ctx is cancelled or ln fails; it
+// closes ln and returns nil after a cancel. Associations already accepted
+// keep running: to change the port, cancel Serve's ctx and call Serve with
+// the new listener. Close ends everything. To change the AE title or
+// limits, call SetPolicy. Serve may run on several listeners at once.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
-	var wg sync.WaitGroup
-	defer wg.Wait()
+	closed := context.AfterFunc(s.base, cancel) // Close stops Serve too
+	defer closed()
 	var tempDelay time.Duration
 	for {
 		conn, err := ln.Accept()
@@ -203,13 +210,22 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			continue
 		}
 		s.conns.Add(1)
-		wg.Add(1)
+		s.wg.Add(1)
 		go func() {
-			defer wg.Done()
+			defer s.wg.Done()
 			defer s.conns.Add(-1)
-			s.serveConn(ctx, conn, pol)
+			s.serveConn(s.base, conn, pol)
 		}()
 	}
+}
+
+// Close aborts every association of the server, stops its Serve calls,
+// and returns when all handlers have returned. The server cannot be used
+// afterwards.
+func (s *Server) Close() error {
+	s.cancel()
+	s.wg.Wait()
+	return nil
 }
 
 // ListenAndServe listens on addr (e.g. ":11112") and calls Serve.

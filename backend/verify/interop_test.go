@@ -53,6 +53,7 @@ func startSCP(t *testing.T, mutate func(*ul.Policy)) (*ul.Server, string) {
 		case <-time.After(10 * time.Second):
 			t.Error("Serve did not return")
 		}
+		srv.Close()
 	})
 	return srv, ln.Addr().String()
 }
