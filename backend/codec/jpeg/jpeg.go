@@ -116,7 +116,7 @@ type state struct {
 	transform byte // Adobe colour transform
 	eobrun    int  // progressive
 
-	// A single-component lossy image is written straight into dst.
+	// A single-component image is written straight into dst.
 	direct bool
 	wide   bool // 16-bit output samples
 	dst    []byte
