@@ -208,3 +208,14 @@ func sameBytes(a, b []byte) error {
 }
 
 var errTest = errors.New("test")
+
+func openStore(t testing.TB, dir string) *store.Store {
+	t.Helper()
+	st, err := store.Open(dir, store.Options{Fsync: true, Logger: quietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func dimsetestCorpus(t testing.TB) string { return dimsetest.Corpus(t) }

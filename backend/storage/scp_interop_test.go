@@ -114,7 +114,7 @@ func TestReceiveDcmsendEveryTS(t *testing.T) {
 	s := startSCP(t, nil)
 	var files []string
 	byTS := map[string]int{}
-	for _, r := range imageRows(t, false) {
+	for _, r := range imageRows(t, true) {
 		if r["kind"] == "external" {
 			continue // dcmsend refuses some of them (e.g. a UID with spaces)
 		}

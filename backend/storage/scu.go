@@ -341,6 +341,10 @@ func (s *sender) one(ctx context.Context, a *ul.Association, c *dimse.Conn, it I
 	if pc.TransferSyntax == h.TransferSyntaxUID {
 		n = h.Size - h.DataSetOffset
 		data = io.NewSectionReader(f, h.DataSetOffset, n)
+		if n%2 == 1 {
+			// PS3.5 A.5: a deflated stream is padded to even length
+			data, n = io.MultiReader(data, bytes.NewReader([]byte{0})), n+1
+		}
 	} else {
 		buf.Reset()
 		if err := Transcode(ctx, buf, it.Path, pc.TransferSyntax, s.opt.Codecs); err != nil {
