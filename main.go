@@ -42,6 +42,7 @@ func commands() map[string]command {
 		"get":     {"get (--node NAME | --aec AET HOST PORT) --study UID [--series UID] [--data DIR]   C-GET into the local store", runGet},
 		"move":    {"move (--node NAME | --aec AET HOST PORT) --study UID [--series UID] [--port N] [--data DIR]   C-MOVE into the local store", runMove},
 		"echo":    {"echo [--aet ME] [--aec THEM] [--timeout S] HOST PORT   C-ECHO a DICOM node", runEcho},
+		"send":    {"send (--node NAME | --aec AET HOST PORT) [--aet ME] [--data DIR] [-j N] [--study UID|--series UID|FILE...]   C-STORE to a node", runSend},
 	}
 }
 

@@ -86,6 +86,8 @@ type App struct {
 
 	tmu       sync.Mutex
 	transient map[string]nodes.Node // CLI nodes of this process only
+
+	stg storageState // Storage SCP activity and send jobs (services.go, send.go)
 }
 
 // ErrNotAvailable is returned by methods a shell does not offer.
