@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,6 +37,31 @@ type Message struct {
 	// handing each fragment straight to the writer. Its Read uses the
 	// context given to ReadMessage.
 	Data *DataReader
+	// Peer identifies the association the message came on (for logs, the
+	// store's records and an activity panel).
+	Peer Peer
+}
+
+// Peer names the two ends of an association.
+type Peer struct {
+	CallingAE string // the association-requestor
+	CalledAE  string
+	Addr      string // the remote host:port
+}
+
+// peerOf fills a Peer from an association that can tell (a *ul.Association).
+func peerOf(a Association) Peer {
+	var p Peer
+	if x, ok := a.(interface {
+		CallingAE() string
+		CalledAE() string
+	}); ok {
+		p.CallingAE, p.CalledAE = x.CallingAE(), x.CalledAE()
+	}
+	if x, ok := a.(interface{ RemoteAddr() net.Addr }); ok && x.RemoteAddr() != nil {
+		p.Addr = x.RemoteAddr().String()
+	}
+	return p
 }
 
 // Options tune a Conn.
@@ -57,6 +83,7 @@ type Conn struct {
 	a    Association
 	opts Options
 	log  *slog.Logger
+	peer Peer
 
 	wmu   sync.Mutex
 	bufs  [2][]byte
@@ -75,7 +102,7 @@ func NewConn(a Association, opts Options) *Conn {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Conn{a: a, opts: opts, log: log}
+	return &Conn{a: a, opts: opts, log: log, peer: peerOf(a)}
 }
 
 // Association returns the wrapped association.
@@ -257,7 +284,7 @@ func (c *Conn) ReadMessage(ctx context.Context) (*Message, error) {
 		return nil, fmt.Errorf("%w: message on presentation context %d, which was not accepted", ErrProtocol, ctxID)
 	}
 	c.log.Debug("received "+cmd.String(), "context", ctxID)
-	m := &Message{ContextID: ctxID, Context: pc, Command: cmd}
+	m := &Message{ContextID: ctxID, Context: pc, Command: cmd, Peer: c.peer}
 	if cmd.HasDataSet {
 		c.cur = &DataReader{c: c, ctx: ctx, ctxID: ctxID}
 		m.Data = c.cur

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -226,6 +227,9 @@ func TestStoreStreamsBothWays(t *testing.T) {
 		n, err := io.Copy(h, req.Data) // streams: the handler decides where bytes go
 		if err != nil {
 			return Response{Status: StatusProcessingFailure}
+		}
+		if req.Peer.CallingAE != "SCU" || req.Peer.CalledAE != "LIGHTBOX" || !strings.HasPrefix(req.Peer.Addr, "127.0.0.1:") {
+			return Response{Status: StatusNotAuthorized, ErrorComment: fmt.Sprint(req.Peer)}
 		}
 		var r storeRecord
 		copy(r.sum[:], h.Sum(nil))
