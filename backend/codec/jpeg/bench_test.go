@@ -1,6 +1,8 @@
 package jpeg
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 
 	"lightbox/backend/codec"
@@ -9,15 +11,21 @@ import (
 
 // BenchmarkDecodeCT decodes the CT series of the corpus (16-bit for the
 // lossless processes, 8 and 12-bit for the lossy ones) per transfer
-// syntax; MB/s is of canonical output.
+// syntax, and the colour ultrasound cine (YBR_FULL_422 lossy, RGB
+// lossless); MB/s is of canonical output.
 func BenchmarkDecodeCT(b *testing.B) {
 	rows := testframes.Manifest(b)
-	for _, ts := range []string{"jpeg-baseline", "jpeg-extended", "jpeg-lossless", "jpeg-lossless-sv1"} {
+	for _, ts := range []string{"jpeg-baseline", "jpeg-extended", "jpeg-lossless", "jpeg-lossless-sv1", "us/jpeg-baseline", "us/jpeg-lossless-sv1"} {
 		var frames [][]byte
 		var p codec.Params
+		kind := "ct"
+		if k, t, ok := strings.Cut(ts, "/"); ok {
+			kind, ts = k, t
+		}
 		for _, r := range rows {
-			if r["ts_key"] == ts && r["kind"] == "ct" {
-				fr, err := testframes.Frames(r["abspath"], 1)
+			if r["ts_key"] == ts && r["kind"] == kind && !strings.Contains(r["path"], "frag") {
+				nf, _ := strconv.Atoi(r["frames"])
+				fr, err := testframes.Frames(r["abspath"], max(nf, 1))
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -28,7 +36,7 @@ func BenchmarkDecodeCT(b *testing.B) {
 		if len(frames) == 0 {
 			b.Fatalf("no CT frames for %s", ts)
 		}
-		b.Run(ts, func(b *testing.B) {
+		b.Run(kind+"/"+ts, func(b *testing.B) {
 			var d Decoder
 			dst := make([]byte, p.FrameSize())
 			b.SetBytes(int64(len(dst)))

@@ -56,6 +56,13 @@ func (s *state) decodeLossless() error {
 // diff decodes one difference (H.1.2.2): SSSS 16 has no extra bits and
 // stands for 32768.
 func (r *bitReader) diff(t *huffTable) (int32, bool) {
+	if r.n < 32 {
+		r.fill()
+	}
+	if e := t.fastDiff[(r.acc>>(r.n-fastBits))&(fastSize-1)]; e != 0 {
+		r.n -= uint(e & 0xFF)
+		return e >> 8, true
+	}
 	ssss := r.decode(t)
 	switch {
 	case ssss < 16 && ssss >= 0:
