@@ -694,7 +694,9 @@ func (a *Association) Close() error {
 func (a *Association) readLoop() {
 	lim := pdu.Limits{MaxPData: a.maxRecv}
 	if lim.MaxPData == 0 {
-		lim.MaxPData = pdu.DefaultMaxPDU
+		// we announced "no limit"; still, at most indicationQueue PDUs of
+		// this size wait per association
+		lim.MaxPData = unlimitedPData
 	} else {
 		lim.MaxPData += readSlack // tolerate peers that count the PDV header twice
 	}
@@ -764,9 +766,10 @@ func (a *Association) readLoop() {
 // Receive buffers: headers and small PDUs come through a bufio.Reader;
 // P-DATA bodies up to maxPooledPDU land in buffers recycled by PData.Free.
 const (
-	readBuffer   = 64 << 10
-	readSlack    = 64
-	maxPooledPDU = 4 << 20
+	unlimitedPData = 16 << 20
+	readBuffer     = 64 << 10
+	readSlack      = 64
+	maxPooledPDU   = 4 << 20
 )
 
 func isDecodeErr(err error) bool {
