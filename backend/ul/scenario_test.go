@@ -780,3 +780,36 @@ func TestPortChangeKeepsAssociations(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestOversizedPData: a P-DATA-TF longer than the maximum we announced is
+// refused from its header (nothing allocated): A-ABORT, connection closed.
+func TestOversizedPData(t *testing.T) {
+	for _, tc := range []struct {
+		announce uint32
+		length   uint32
+	}{
+		{16384, 16384 + 6 + readSlack + 1},
+		{NoPDULimit, unlimitedPData + 1},
+		{NoPDULimit, 0xFFFFFFFF},
+	} {
+		pol := basicPolicy()
+		pol.MaxPDULength = tc.announce
+		ts := startServer(t, pol, holdHandler(nil))
+		p := dialRaw(t, ts.addr)
+		p.send(echoRQ("LIGHTBOX"))
+		ac := p.expect(pdu.TypeAssociateAC).(*pdu.AssociateAC)
+		if want := announced(tc.announce); ac.UserInfo.MaxLength != want {
+			t.Fatalf("announced %d, want %d", ac.UserInfo.MaxLength, want)
+		}
+		hdr := []byte{4, 0, byte(tc.length >> 24), byte(tc.length >> 16), byte(tc.length >> 8), byte(tc.length)}
+		p.Write(hdr)
+		got := p.expectClosed()
+		if len(got) != 1 || got[0] != pdu.TypeAbort {
+			t.Fatalf("announce %d, length %d: server sent %v", tc.announce, tc.length, got)
+		}
+		ev := ts.waitEvent(t, EventEnded, 1)
+		if !errors.Is(ev[0].Err, ErrAborted) || !strings.Contains(ev[0].Err.Error(), "length exceeds limit") {
+			t.Fatalf("event err %v", ev[0].Err)
+		}
+	}
+}
