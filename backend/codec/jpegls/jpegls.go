@@ -519,15 +519,22 @@ func (s *state) decodeRow(lines []int32, y int, comps []int, ilv int) {
 		}
 		return
 	}
+	direct := s.nf == 1 && s.bps <= 2
 	for k, c := range comps {
 		base := lines[2*(w+2)*k : 2*(w+2)*(k+1)]
 		prev, cur := base[:w+2], base[w+2:]
 		if y&1 == 1 {
 			prev, cur = cur, prev
 		}
+		if direct {
+			cd.out, cd.obps = s.dst[y*w*s.bps:(y+1)*w*s.bps], s.bps
+		}
 		cd.decodeLine(prev, cur, k)
-		s.store(cur[1:w+1], 1, y, c)
+		if !direct {
+			s.store(cur[1:w+1], 1, y, c)
+		}
 	}
+	cd.out, cd.obps = nil, 0
 }
 
 // store writes the samples src[0], src[step], ... of line y, component c.
