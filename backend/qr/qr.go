@@ -301,24 +301,35 @@ func (r RetrieveRequest) level() Level {
 
 // Move asks the peer to send the matches to destAE. cancel closes -> C-CANCEL.
 func Move(ctx context.Context, t Target, r RetrieveRequest, destAE string, onPending func(Progress), cancel <-chan struct{}) (RetrieveResult, error) {
+	contexts := []ul.ProposedContext{{AbstractSyntax: StudyRootMove, TransferSyntaxes: queryTS}}
+	return retrieve(ctx, t, r, StudyRootMove, contexts, func(c *dimse.Conn, pc ul.Context, id io.Reader, pending func(*dimse.Command)) (*dimse.Command, error) {
+		return c.Move(ctx, pc.ID, StudyRootMove, destAE, id, pending, cancel)
+	}, onPending)
+}
+
+// retrieve dials, sends the retrieve request built by run on the context
+// of abstract, and turns the final response into a RetrieveResult.
+func retrieve(ctx context.Context, t Target, r RetrieveRequest, abstract string, contexts []ul.ProposedContext,
+	run func(c *dimse.Conn, pc ul.Context, id io.Reader, pending func(*dimse.Command)) (*dimse.Command, error),
+	onPending func(Progress)) (RetrieveResult, error) {
 	var res RetrieveResult
-	a, err := t.dial(ctx, []ul.ProposedContext{{AbstractSyntax: StudyRootMove, TransferSyntaxes: queryTS}})
+	a, err := t.dial(ctx, contexts)
 	if err != nil {
 		return res, err
 	}
 	defer a.Close()
-	pc, ok := a.FindContext(StudyRootMove)
+	pc, ok := a.FindContext(abstract)
 	if !ok {
-		return res, fmt.Errorf("%s does not accept Study Root C-MOVE", t.CalledAE)
+		return res, fmt.Errorf("%s does not accept %s", t.CalledAE, map[string]string{StudyRootMove: "Study Root C-MOVE", StudyRootGet: "Study Root C-GET"}[abstract])
 	}
 	ts, _ := dcm.LookupTS(pc.TransferSyntax)
 	c := dimse.NewConn(a, dimse.Options{Logger: t.Logger})
 	id := retrieveIdentifier(r.level(), r.StudyUID, r.SeriesUID, r.SOPUIDs, ts.Implicit)
-	rsp, err := c.Move(ctx, pc.ID, StudyRootMove, destAE, bytes.NewReader(id), func(cmd *dimse.Command) {
+	rsp, err := run(c, pc, bytes.NewReader(id), func(cmd *dimse.Command) {
 		if onPending != nil {
 			onPending(progressOf(cmd))
 		}
-	}, cancel)
+	})
 	if err != nil {
 		return res, err
 	}
@@ -350,7 +361,6 @@ var DefaultStorageClasses = []string{
 // by store (the Storage SCP handler). sopClasses are the storage classes to
 // offer the SCP role for (at most 127; nil = DefaultStorageClasses).
 func Get(ctx context.Context, t Target, r RetrieveRequest, sopClasses []string, store dimse.Handler, onPending func(Progress), cancel <-chan struct{}) (RetrieveResult, error) {
-	var res RetrieveResult
 	if len(sopClasses) == 0 {
 		sopClasses = DefaultStorageClasses
 	}
@@ -371,27 +381,7 @@ func Get(ctx context.Context, t Target, r RetrieveRequest, sopClasses []string, 
 			contexts = append(contexts, ul.ProposedContext{AbstractSyntax: uid, TransferSyntaxes: StorageTS, SCP: true})
 		}
 	}
-	a, err := t.dial(ctx, contexts)
-	if err != nil {
-		return res, err
-	}
-	defer a.Close()
-	pc, ok := a.FindContext(StudyRootGet)
-	if !ok {
-		return res, fmt.Errorf("%s does not accept Study Root C-GET", t.CalledAE)
-	}
-	ts, _ := dcm.LookupTS(pc.TransferSyntax)
-	c := dimse.NewConn(a, dimse.Options{Logger: t.Logger})
-	id := retrieveIdentifier(r.level(), r.StudyUID, r.SeriesUID, r.SOPUIDs, ts.Implicit)
-	rsp, err := c.Get(ctx, pc.ID, StudyRootGet, bytes.NewReader(id), func(cmd *dimse.Command) {
-		if onPending != nil {
-			onPending(progressOf(cmd))
-		}
-	}, store, cancel)
-	if err != nil {
-		return res, err
-	}
-	res.Status, res.Progress, res.ErrorComment = rsp.Status, progressOf(rsp), rsp.ErrorComment
-	a.Release(ctx)
-	return res, nil
+	return retrieve(ctx, t, r, StudyRootGet, contexts, func(c *dimse.Conn, pc ul.Context, id io.Reader, pending func(*dimse.Command)) (*dimse.Command, error) {
+		return c.Get(ctx, pc.ID, StudyRootGet, id, pending, store, cancel)
+	}, onPending)
 }
