@@ -12,7 +12,13 @@
 // Decoder implements codec.Decoder: Decode writes the canonical samples of
 // package codec (row-major, components interleaved, little-endian of
 // BitsAllocated width). JPEG-LS is lossless or bounded-error by
-// construction, so values never exceed MAXVAL. Every size read from the
+// construction, so values never exceed MAXVAL. Three-component frames whose
+// Params say YBR_FULL (or YBR_FULL_422) are converted to RGB, rounding as
+// pydicom does; HP-transformed frames come out as RGB.
+//
+// An LSE MAXVAL below 2^P-1 is read as T.87 says (it sets RANGE, LIMIT and
+// the clamping); CharLS writes such a MAXVAL but codes with 2^P-1, so a
+// stream that fails that way is decoded again CharLS's way. Every size read from the
 // codestream is checked against the Params and codec.MaxPixels before
 // anything is allocated; a malformed or truncated codestream ends in
 // codec.ErrCorrupt and never panics; every loop is bounded by the input or
@@ -28,6 +34,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 
 	"lightbox/backend/codec"
@@ -191,6 +198,9 @@ func (s *state) decode(src []byte, p codec.Params) error {
 				}
 			}
 			s.applyTransform()
+			if s.xform == xformNone && s.nf == 3 && s.bps <= 2 && (p.Photometric == "YBR_FULL" || p.Photometric == "YBR_FULL_422") {
+				s.ybrToRGB()
+			}
 			return nil
 		case m == mSOS:
 			seg, err := segment(src, i)
@@ -631,5 +641,43 @@ func (s *state) applyTransform() {
 		put(o, r&mask)
 		put(o+bps, g&mask)
 		put(o+2*bps, b&mask)
+	}
+}
+
+// ybrToRGB converts decoded YBR_FULL samples to RGB (PS3.3 C.7.6.3.1.2),
+// rounding and clamping as the corpus reference (pydicom) does, in single
+// precision.
+func (s *state) ybrToRGB() {
+	half := float32(int(1) << (s.prec - 1))
+	top := float32(int(1)<<s.prec - 1)
+	const (
+		crR = float32(1.402)
+		cbG = float32(-0.114 * 1.772 / 0.587)
+		crG = float32(-0.299 * 1.402 / 0.587)
+		cbB = float32(1.772)
+	)
+	round := func(v float32) int {
+		return int(min(max(float32(math.Floor(float64(v+0.5))), 0), top))
+	}
+	bps := s.bps
+	for o := 0; o+3*bps <= len(s.dst); o += 3 * bps {
+		var y, cb, cr float32
+		if bps == 1 {
+			y, cb, cr = float32(s.dst[o]), float32(s.dst[o+1]), float32(s.dst[o+2])
+		} else {
+			y = float32(binary.LittleEndian.Uint16(s.dst[o:]))
+			cb = float32(binary.LittleEndian.Uint16(s.dst[o+bps:]))
+			cr = float32(binary.LittleEndian.Uint16(s.dst[o+2*bps:]))
+		}
+		cb -= half
+		cr -= half
+		r, g, b := round(y+crR*cr), round(y+cbG*cb+crG*cr), round(y+cbB*cb)
+		if bps == 1 {
+			s.dst[o], s.dst[o+1], s.dst[o+2] = byte(r), byte(g), byte(b)
+		} else {
+			binary.LittleEndian.PutUint16(s.dst[o:], uint16(r))
+			binary.LittleEndian.PutUint16(s.dst[o+bps:], uint16(g))
+			binary.LittleEndian.PutUint16(s.dst[o+2*bps:], uint16(b))
+		}
 	}
 }

@@ -10,6 +10,7 @@ library through ctypes; their reference is the original image when
 lossless, else CharLS's own decoding.
 
 manifest.tsv: name rows cols spp bits_alloc precision signed kind jls_path ref_path ref_source
+  photometric
   kind=dicom: jls_path is a JPEG-LS DICOM file; otherwise a raw codestream.
   ref_path holds the expected canonical samples (little endian, interleaved).
 """
@@ -22,6 +23,7 @@ import sys
 import numpy as np
 import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.pixel_data_handlers.util import convert_color_space
 from pydicom.uid import ExplicitVRLittleEndian
 
 OUT = sys.argv[1]
@@ -49,7 +51,7 @@ def image(rows, cols, spp, prec, seed):
     return np.stack(planes, axis=-1)
 
 
-def write_dicom(path, img, alloc, prec, signed):
+def write_dicom(path, img, alloc, prec, signed, photometric=None):
     rows, cols, spp = img.shape
     ds = Dataset()
     ds.file_meta = FileMetaDataset()
@@ -61,7 +63,7 @@ def write_dicom(path, img, alloc, prec, signed):
     ds.Modality = "OT"
     ds.PatientName = "Stress^JPEGLS"
     ds.Rows, ds.Columns, ds.SamplesPerPixel = rows, cols, spp
-    ds.PhotometricInterpretation = "RGB" if spp == 3 else "MONOCHROME2"
+    ds.PhotometricInterpretation = photometric or ("RGB" if spp == 3 else "MONOCHROME2")
     if spp == 3:
         ds.PlanarConfiguration = 0
     ds.BitsAllocated, ds.BitsStored, ds.HighBit = alloc, prec, prec - 1
@@ -79,9 +81,10 @@ def canonical(img, alloc):
     return img.astype({8: "<u1", 16: "<u2"}[alloc]).tobytes()
 
 
-def add(name, img, alloc, prec, signed, kind, jls, ref, refsrc):
+def add(name, img, alloc, prec, signed, kind, jls, ref, refsrc, photometric=None):
     r, c, s = img.shape
-    rows_out.append([name, r, c, s, alloc, prec, int(signed), kind, jls, ref, refsrc])
+    photometric = photometric or ("RGB" if s == 3 else "MONOCHROME2")
+    rows_out.append([name, r, c, s, alloc, prec, int(signed), kind, jls, ref, refsrc, photometric])
 
 
 skipped = []
@@ -149,6 +152,24 @@ def dcmtk_set():
         dec = os.path.join(OUT, name + ".ref.dcm")
         if run("dcmcjpls", *opts, "+un", src, enc):
             reference(name, img, alloc, prec, signed, enc, opts, run("dcmdjpls", *dopts, enc, dec) and dec)
+
+    # YBR_FULL: the decoder converts to RGB as pydicom does
+    n += 1
+    rgb = image(31, 43, 3, 8, n).astype(np.uint8)
+    ybr = convert_color_space(rgb, "RGB", "YBR_FULL")
+    src = os.path.join(OUT, "ybr.dcm")
+    write_dicom(src, ybr, 8, 8, False, "YBR_FULL")
+    for ilv in ("+il", "+is"):
+        name = f"ybr_full_{ilv[1:]}"
+        enc, dec = os.path.join(OUT, name + ".dcm"), os.path.join(OUT, name + ".ref.dcm")
+        if run("dcmcjpls", ilv, "+el", "+un", src, enc) and run("dcmdjpls", "+px", enc, dec):
+            ds = pydicom.dcmread(dec)
+            assert ds.PhotometricInterpretation == "YBR_FULL", ds.PhotometricInterpretation
+            dec_ybr = np.frombuffer(ds.PixelData, np.uint8)[:ybr.size].reshape(ybr.shape)
+            ref = os.path.join(OUT, name + ".raw")
+            with open(ref, "wb") as f:
+                f.write(convert_color_space(dec_ybr, "YBR_FULL", "RGB").tobytes())
+            add(name, ybr, 8, 8, False, "dicom", enc, ref, "dcmdjpls+pydicom", "YBR_FULL")
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         list(pool.map(work, jobs))
