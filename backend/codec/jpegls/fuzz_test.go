@@ -28,7 +28,11 @@ func fuzzParams(src []byte) (codec.Params, bool) {
 	if prec > 8 {
 		ba = 16
 	}
-	return codec.Params{Rows: h, Columns: w, SamplesPerPixel: nf, BitsAllocated: ba, BitsStored: ba}, true
+	p := codec.Params{Rows: h, Columns: w, SamplesPerPixel: nf, BitsAllocated: ba, BitsStored: ba}
+	if nf == 3 && len(src)%2 == 1 {
+		p.Photometric = "YBR_FULL" // reach the colour conversion too
+	}
+	return p, true
 }
 
 const maxFuzzInput = 12 << 10
