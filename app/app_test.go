@@ -3,6 +3,7 @@ package app
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"image/png"
 	"io"
@@ -271,3 +272,44 @@ type cookieJar struct{ c []*http.Cookie }
 
 func (j *cookieJar) SetCookies(_ *url.URL, c []*http.Cookie) { j.c = append(j.c, c...) }
 func (j *cookieJar) Cookies(_ *url.URL) []*http.Cookie       { return j.c }
+
+// TestCharsetNamesInStudyList imports the corpus's charset folder and
+// checks every manifest name appears exactly in the study list.
+func TestCharsetNamesInStudyList(t *testing.T) {
+	a, _, _ := newTestApp(t)
+	id, err := a.ImportPaths([]string{filepath.Join(testcorpus.Dir(t), "charset")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j, err := a.jobs.waitJob(context.Background(), id); err != nil || j.State != "done" {
+		t.Fatalf("import: %v %+v", err, j)
+	}
+	studies, err := a.ListStudies(store.StudyQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, s := range studies {
+		names[s.PatientName] = true
+	}
+	n := 0
+	for _, r := range testcorpus.Manifest(t) {
+		if r["kind"] != "charset" {
+			continue
+		}
+		n++
+		if !names[r["patient_name_utf8"]] {
+			t.Errorf("%s: %q not in the study list", r["path"], r["patient_name_utf8"])
+		}
+	}
+	if n != 31 {
+		t.Errorf("%d charset rows, want 31", n)
+	}
+	// Search matches non-Latin names case-insensitively, per component group.
+	for _, q := range []string{"иванов*", "ΔΙΟΝΥΣΙΟΣ*", "山田*", "*たろう"} {
+		got, _ := a.ListStudies(store.StudyQuery{PatientName: q})
+		if len(got) == 0 {
+			t.Errorf("search %q found nothing", q)
+		}
+	}
+}
