@@ -276,7 +276,10 @@ func (s *state) frame(seg []byte, p codec.Params) error {
 	if s.prec < 2 || s.prec > 16 {
 		return corrupt("precision %d", s.prec)
 	}
-	if nf < 1 || nf > maxNc {
+	if nf < 1 {
+		return corrupt("no components")
+	}
+	if nf > maxNc {
 		return unsupported("%d components", nf)
 	}
 	if h != 0 {
