@@ -145,6 +145,39 @@ test('a patient name wildcard narrows the list', async () => {
   await waitForRowCount(listed.length);
 });
 
+test('date range, modality and ID filters agree with the listed values', async () => {
+  const table = await page.locator('tbody tr[data-uid]').evaluateAll((trs) =>
+    trs.map((tr) => ({
+      uid: tr.dataset.uid,
+      date: tr.querySelector('td.c-studyDate').textContent,
+      modalities: tr.querySelector('td.c-modalities').textContent.split(', '),
+      id: tr.querySelector('td.c-patientID').textContent,
+    })),
+  );
+  assert.equal(table.length, listed.length);
+  const check = async (want, what) => {
+    assert.ok(want.length > 0 && want.length < listed.length, `${what}: ${want.length} of ${listed.length}`);
+    await waitForRowCount(want.length);
+    assert.deepEqual(new Set(await listedUIDs()), new Set(want), what);
+  };
+  // Study date range (inclusive); the date inputs take YYYY-MM-DD.
+  await page.fill('#f-dateFrom', '2024-01-15');
+  await page.fill('#f-dateTo', '2024-01-15');
+  await check(table.filter((r) => r.date === '2024-01-15').map((r) => r.uid), 'study date 2024-01-15');
+  await page.fill('#f-dateTo', '');
+  await check(table.filter((r) => r.date >= '2024-01-15').map((r) => r.uid), 'study date from 2024-01-15');
+  await page.fill('#f-dateFrom', '');
+  // Modality in study.
+  await page.fill('#f-modality', 'cr');
+  await check(table.filter((r) => r.modalities.includes('CR')).map((r) => r.uid), 'modality CR');
+  await page.fill('#f-modality', '');
+  // Patient ID with a wildcard.
+  await page.fill('#f-patientID', 'CS-ISO-IR-1*');
+  await check(table.filter((r) => r.id.startsWith('CS-ISO-IR-1')).map((r) => r.uid), 'patient ID CS-ISO-IR-1*');
+  await page.click('.filters button:has-text("Clear")');
+  await waitForRowCount(listed.length);
+});
+
 test('sorting by a column header orders the studies in the store', async () => {
   // The CT phantom has by far the most images (13 series x 20 slices).
   const ctImages = ct.length;
@@ -237,6 +270,14 @@ test('keyboard: arrows move the selection, ? lists the shortcuts', async () => {
   assert.match(await page.locator('dialog[open]').innerText(), /Delete the selected study/);
   await page.keyboard.press('Escape');
   await page.locator('dialog[open]').waitFor({ state: 'detached', timeout: 3000 });
+  // Enter opens the selected study in the viewer; Alt+S comes back with the selection kept.
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((uid) => location.hash === `#/viewer/${encodeURIComponent(uid)}`, expect, { timeout: 5000 });
+  assert.ok(await page.locator('section[data-view="viewer"]').isVisible(), 'the viewer view is shown');
+  assert.ok(await page.locator('section[data-view="studies"]').isHidden());
+  await page.keyboard.press('Alt+s');
+  await page.waitForFunction(() => location.hash === '#/studies', null, { timeout: 5000 });
+  assert.equal(await page.locator('tr.selected').getAttribute('data-uid'), expect);
 });
 
 test('delete with confirmation removes a study', async () => {

@@ -1,7 +1,7 @@
 // Typed wrappers for every method of the App API contract. No logic here:
 // each wrapper names the Go method and its argument order, nothing more.
 
-import { call, mode, on, onConnection, onNativeFileDrop, uploadFile } from './transport';
+import { call, mode, on, onConnection, onNativeFileDrop, onReconnect, uploadFile } from './transport';
 import type {
   ImportResult,
   Instance,
@@ -15,7 +15,7 @@ import type {
 
 export * from './types';
 export { ApiError } from './transport';
-export { mode, on, onConnection, onNativeFileDrop };
+export { mode, on, onConnection, onNativeFileDrop, onReconnect };
 
 export const api = {
   version: () => call<VersionInfo>('Version'),

@@ -87,6 +87,8 @@ type Handler = (data: unknown) => void;
 const handlers = new Map<string, Set<Handler>>();
 let source: EventSource | null = null;
 const statusListeners = new Set<(connected: boolean) => void>();
+const reconnectListeners = new Set<() => void>();
+let streamDown = false;
 
 function dispatch(name: string, data: unknown): void {
   for (const h of handlers.get(name) ?? []) {
@@ -101,8 +103,17 @@ function dispatch(name: string, data: unknown): void {
 function webSubscribe(name: string): void {
   if (!source) {
     source = new EventSource('api/events', { withCredentials: true });
-    source.onopen = () => statusListeners.forEach((l) => l(true));
-    source.onerror = () => statusListeners.forEach((l) => l(false));
+    source.onopen = () => {
+      statusListeners.forEach((l) => l(true));
+      if (streamDown) {
+        streamDown = false;
+        reconnectListeners.forEach((l) => l()); // events may have been missed
+      }
+    };
+    source.onerror = () => {
+      streamDown = true;
+      statusListeners.forEach((l) => l(false));
+    };
   }
   source.addEventListener(name, (ev) => {
     const msg = ev as MessageEvent<string>;
@@ -137,6 +148,11 @@ export function on<K extends keyof EventMap>(name: K, cb: (data: EventMap[K]) =>
 /** Reports the web event stream's state (desktop: always connected). */
 export function onConnection(cb: (connected: boolean) => void): void {
   statusListeners.add(cb);
+}
+
+/** Runs cb when the web event stream is back after a break (events may have been lost). */
+export function onReconnect(cb: () => void): void {
+  reconnectListeners.add(cb);
 }
 
 /**

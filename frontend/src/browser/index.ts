@@ -2,7 +2,7 @@
 // delete with confirmation, live refresh on `store` events and keyboard
 // navigation. The store does the searching and sorting (ListStudies).
 
-import { api, on, type Series, type Study, type StudyQuery, type StudySort } from '../api/api';
+import { api, on, onReconnect, type Series, type Study, type StudyQuery, type StudySort } from '../api/api';
 import { registerView, showView, currentView } from '../shell';
 import { openViewer } from '../viewer/index';
 import { startImport } from '../import/dialog';
@@ -31,7 +31,11 @@ export function initBrowser(): Browser {
   let seriesSeq = 0;
   let everLoaded = false;
 
-  const filters = filterForm((immediate) => (immediate ? reload() : reloadSoon()));
+  const filters = filterForm((immediate) => {
+    limit = PAGE;
+    if (immediate) void reload();
+    else reloadSoon();
+  });
   const count = h('span', { class: 'count', aria: { live: 'polite' } });
   const importBtn = button('Import…', () => void startImport(), 'btn-primary', 'Import DICOM files, folders, DICOMDIR or .zip');
   importBtn.id = 'import-btn';
@@ -277,9 +281,8 @@ export function initBrowser(): Browser {
     return false;
   }
 
-  on('store', () => {
-    refreshOnStore();
-  });
+  on('store', () => refreshOnStore());
+  onReconnect(() => refreshOnStore());
 
   registerView({
     id: 'studies',

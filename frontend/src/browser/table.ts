@@ -36,7 +36,7 @@ export const columns: Column[] = [
 export interface StudyTable {
   element: HTMLTableElement;
   render(studies: Study[], selected: string | null): void;
-  select(uid: string | null): void;
+  select(uid: string | null, scroll?: boolean): void;
   setSort(sort: StudySort, desc: boolean): void;
 }
 
@@ -78,12 +78,12 @@ export function studyTable(ev: TableEvents): StudyTable {
     if (tr?.dataset.uid) ev.onOpen(tr.dataset.uid);
   });
 
-  function select(uid: string | null): void {
+  function select(uid: string | null, scroll = true): void {
     for (const [u, tr] of rows) {
       const on = u === uid;
       tr.classList.toggle('selected', on);
       tr.setAttribute('aria-selected', String(on));
-      if (on) tr.scrollIntoView({ block: 'nearest' });
+      if (on && scroll) tr.scrollIntoView({ block: 'nearest' });
     }
   }
 
@@ -102,7 +102,7 @@ export function studyTable(ev: TableEvents): StudyTable {
           return tr;
         }),
       );
-      select(selected);
+      select(selected, false); // a live refresh must not scroll the table away from the reader
     },
     select,
     setSort(sort, desc) {

@@ -2,7 +2,7 @@
 // live only in this page (browser uploads). One source of truth for the
 // transfers panel and the activity indicator in the top bar.
 
-import { api, on, type Job } from '../api/api';
+import { api, on, onReconnect, type Job } from '../api/api';
 import { errorText } from '../ui/dom';
 import { toast } from '../ui/toast';
 
@@ -88,21 +88,30 @@ export async function initJobs(): Promise<void> {
   on('job', (j) => {
     if (j && typeof j.id === 'string') upsert(j);
   });
+  onReconnect(() => void refetch());
+  await refetch();
+}
+
+/** True when snapshot a (from Jobs()) is older than b (from an event that overtook it). */
+function staler(a: Job, b: Job): boolean {
+  if (isActive(a) && !isActive(b)) return true;
+  return a.done + a.failed < b.done + b.failed;
+}
+
+/** Replaces the server jobs with the server's list (after start-up or a lost event stream). */
+async function refetch(): Promise<void> {
   try {
-    for (const j of (await api.jobs()) ?? []) if (!jobs.has(j.id)) jobs.set(j.id, j);
+    for (const j of (await api.jobs()) ?? []) {
+      const old = jobs.get(j.id);
+      if (!old || (!isLocal(old) && !staler(j, old))) jobs.set(j.id, j);
+    }
     emit(null);
   } catch (e) {
     console.warn('Jobs() failed', e);
   }
 }
 
-/** Called when a server job appears through a method's return value (the job id). */
+/** Makes sure a job just started by a method call (its id) is listed. */
 export async function track(jobID: string): Promise<void> {
-  if (!jobID || jobs.has(jobID)) return;
-  try {
-    for (const j of (await api.jobs()) ?? []) if (!jobs.has(j.id)) jobs.set(j.id, j);
-    emit(null);
-  } catch {
-    /* the job events will bring it */
-  }
+  if (jobID && !jobs.has(jobID)) await refetch();
 }
