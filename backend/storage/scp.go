@@ -1,11 +1,13 @@
 package storage
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 
 	"lightbox/backend/dcm"
 	"lightbox/backend/dimse"
@@ -40,6 +42,19 @@ type SCP struct {
 	Logger   *slog.Logger // optional
 	// OnStored (optional) is called after each successful commit.
 	OnStored func(ctx context.Context, r store.Result)
+
+	bufs sync.Pool // *bufio.Writer: PDVs are small, disk writes should not be
+}
+
+// writeBuffer is the size of the buffer between the wire and the file.
+const writeBuffer = 256 << 10
+
+func (s *SCP) buffer(w io.Writer) *bufio.Writer {
+	if bw, ok := s.bufs.Get().(*bufio.Writer); ok {
+		bw.Reset(w)
+		return bw
+	}
+	return bufio.NewWriterSize(w, writeBuffer)
 }
 
 // NewSCP returns an SCP that stores into st.
@@ -109,7 +124,12 @@ func (s *SCP) ServeDIMSE(ctx context.Context, _ dimse.ResponseWriter, req *dimse
 	}
 	in.HashFromHere()
 	ew := &errWriter{w: in}
-	n, err := req.Data.WriteTo(ew)
+	bw := s.buffer(ew)
+	defer s.bufs.Put(bw)
+	n, err := req.Data.WriteTo(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
 	if err != nil {
 		in.Abort()
 		if ew.err != nil {

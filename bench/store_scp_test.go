@@ -1,0 +1,193 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"lightbox/backend/dimse"
+	"lightbox/backend/storage"
+	"lightbox/backend/store"
+	"lightbox/backend/ul"
+)
+
+// Ports of the storage benchmarks (the storage range 12200-12299).
+const (
+	benchLightboxPort = 12240
+	benchStorescpPort = 12241
+	benchOrthancDICOM = 12242
+	benchOrthancHTTP  = 12243
+)
+
+// storescuParallel sends files with `parallel` storescu processes (one
+// association each, files split evenly) to aet at port and returns the
+// elapsed time.
+func storescuParallel(b *testing.B, files []string, parallel int, aet string, port int) time.Duration {
+	b.Helper()
+	var wg sync.WaitGroup
+	errs := make([]error, parallel)
+	outs := make([][]byte, parallel)
+	t0 := time.Now()
+	for p := 0; p < parallel; p++ {
+		part := files[p*len(files)/parallel : (p+1)*len(files)/parallel]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := exec.Command("storescu", append([]string{"-aec", aet, "127.0.0.1", strconv.Itoa(port)}, part...)...)
+			cmd.Env = append(os.Environ(), "TCP_NODELAY=1")
+			outs[p], errs[p] = cmd.CombinedOutput()
+		}()
+	}
+	wg.Wait()
+	d := time.Since(t0)
+	for p := range errs {
+		if errs[p] != nil {
+			b.Fatalf("storescu %d: %v\n%s", p, errs[p], outs[p])
+		}
+	}
+	return d
+}
+
+// startStorescp starts DCMTK storescp on port with args; stopped at cleanup.
+func startStorescp(b *testing.B, port int, args ...string) {
+	b.Helper()
+	cmd := exec.Command("storescp", append(append([]string{"-aet", "STORESCP"}, args...), strconv.Itoa(port))...)
+	cmd.Env = append(os.Environ(), "TCP_NODELAY=1")
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	waitPort(b, port)
+}
+
+func waitPort(b *testing.B, port int) {
+	for i := 0; i < 200; i++ {
+		if c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	b.Fatalf("nothing listens on %d", port)
+}
+
+// startLightboxSCP runs the Storage SCP (store with fsync and indexing).
+func startLightboxSCP(b *testing.B, port int, fsync bool) *store.Store {
+	b.Helper()
+	st, err := store.Open(b.TempDir(), store.Options{Fsync: fsync})
+	if err != nil {
+		b.Fatal(err)
+	}
+	act := storage.NewActivity(nil)
+	mux := dimse.NewMux(dimse.Options{})
+	pol := ul.Policy{AETitle: "LIGHTBOX", Syntaxes: storage.Register(mux, storage.NewSCP(st, act, nil), false), MaxAssociations: 16}
+	srv := ul.NewServer(pol, act.Track(mux))
+	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); srv.Serve(ctx, ln) }()
+	b.Cleanup(func() { cancel(); <-done; st.Close() })
+	return st
+}
+
+func countFiles(dir string) int {
+	n := 0
+	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err == nil && !fi.IsDir() {
+			n++
+		}
+		return nil
+	})
+	return n
+}
+
+// BenchmarkReceive1000CT: storescu (1 and 4 parallel associations) sends
+// the 1000-image 512x512 CT series to Lightbox (stored with fsync and
+// indexed before each response), DCMTK storescp writing files (no fsync),
+// storescp --ignore (network only) and Orthanc, in one run.
+//
+//	go test -run '^$' -bench Receive1000CT -benchtime 1x ./bench/
+func BenchmarkReceive1000CT(b *testing.B) {
+	files, total := dirBytes(b, ctSeries(b, 1000))
+	warmCache(b, files)
+	for _, par := range []int{1, 4} {
+		for _, fsync := range []bool{true, false} {
+			name := "lightbox"
+			if !fsync {
+				name = "lightbox-nofsync"
+			}
+			b.Run(fmt.Sprintf("%s/assoc=%d", name, par), func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					port := benchLightboxPort + 20*i
+					if !fsync {
+						port++
+					}
+					st := startLightboxSCP(b, port, fsync)
+					d := storescuParallel(b, files, par, "LIGHTBOX", port)
+					var n int64
+					st.DB().Model(&store.Instance{}).Count(&n)
+					if int(n) != len(files) {
+						b.Fatalf("%d indexed of %d", n, len(files))
+					}
+					report(b, len(files), total, d)
+				}
+			})
+		}
+		b.Run(fmt.Sprintf("storescp-files/assoc=%d", par), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				dir := b.TempDir()
+				startStorescp(b, benchStorescpPort+10*i, "-od", dir)
+				d := storescuParallel(b, files, par, "STORESCP", benchStorescpPort+10*i)
+				if n := countFiles(dir); n != len(files) {
+					b.Fatalf("storescp wrote %d of %d", n, len(files))
+				}
+				report(b, len(files), total, d)
+			}
+		})
+		b.Run(fmt.Sprintf("storescp-ignore/assoc=%d", par), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				startStorescp(b, benchStorescpPort+1+10*i, "--ignore")
+				d := storescuParallel(b, files, par, "STORESCP", benchStorescpPort+1+10*i)
+				report(b, len(files), total, d)
+			}
+		})
+		b.Run(fmt.Sprintf("orthanc/assoc=%d", par), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				o := startOrthanc(b, benchOrthancHTTP, benchOrthancDICOM, "BENCH", 12244)
+				d := storescuParallel(b, files, par, "ORTHANC", o.dcm)
+				var stats struct{ CountInstances int }
+				rsp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/statistics", o.http))
+				if err != nil {
+					b.Fatal(err)
+				}
+				json.NewDecoder(rsp.Body).Decode(&stats)
+				rsp.Body.Close()
+				if stats.CountInstances != len(files) {
+					b.Fatalf("Orthanc has %d of %d", stats.CountInstances, len(files))
+				}
+				report(b, len(files), total, d)
+			}
+		})
+	}
+}
+
+// warmCache reads the files once so that no run pays for the disk.
+func warmCache(b *testing.B, files []string) {
+	for _, f := range files {
+		if _, err := os.ReadFile(f); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
