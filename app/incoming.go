@@ -23,8 +23,8 @@ func (a *App) Incoming() []AssociationActivity {
 // knows each association's calling AE and host (Source AE of the stored
 // files, per-association counts). StartDICOM should hand
 // a.trackAssociations(mux) to ul.NewServer instead of mux; until it does,
-// received objects are counted in one entry with ID 0 and stored without
-// a Source AE.
+// objects are counted per calling AE and remote address (from
+// dimse.Message.Peer) in entries whose state stays "receiving".
 func (a *App) trackAssociations(h ul.Handler) ul.Handler {
 	return a.activity().Track(h)
 }

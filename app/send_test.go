@@ -76,7 +76,7 @@ func TestReceiveThenSendWithRetry(t *testing.T) {
 	for _, x := range in {
 		total += x.Instances
 	}
-	if total != 10 || events.Load() == 0 {
+	if total != 10 || events.Load() == 0 || in[0].CallingAE != "MODALITY" || in[0].Host != "127.0.0.1" {
 		t.Errorf("incoming %+v, %d events", in, events.Load())
 	}
 

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"lightbox/backend/dimse"
 	"lightbox/backend/ul"
 )
 
@@ -16,7 +17,7 @@ type AssociationActivity struct {
 	CallingAE string     `json:"callingAE"`
 	CalledAE  string     `json:"calledAE"`
 	Host      string     `json:"host"`
-	State     string     `json:"state"` // active, ended, aborted
+	State     string     `json:"state"` // active, ended, aborted; "receiving" when seen without Track
 	StartedAt time.Time  `json:"startedAt"`
 	EndedAt   *time.Time `json:"endedAt,omitempty"`
 	Instances int        `json:"instances"` // stored (incl. duplicates)
@@ -31,7 +32,7 @@ type AssociationActivity struct {
 const (
 	maxErrors       = 20
 	maxAssocsKept   = 50
-	unattributedKey = 0
+	unattributedKey = 0 // never an entry's ID
 )
 
 // Activity tracks the associations of a listener. The zero value is not
@@ -42,6 +43,9 @@ type Activity struct {
 	m        map[uint64]*AssociationActivity
 	onChange func(AssociationActivity)
 	last     map[uint64]time.Time
+	// untracked maps calling AE|address to the entry of associations
+	// seen without Track
+	untracked map[string]uint64
 }
 
 // NewActivity returns a tracker; onChange (optional) is called with a copy
@@ -131,9 +135,11 @@ func isOrderlyEnd(err error) bool {
 	return errorsIs(err, ul.ErrReleased) || errorsIs(err, ul.ErrPeerReleased)
 }
 
-// record adds one instance outcome to the association of ctx (or to an
-// "unattributed" entry when the handler runs without Track).
-func (t *Activity) record(ctx context.Context, bytes int64, failure string) {
+// record adds one instance outcome to the association of ctx (set up by
+// Track), or, without Track, to an entry keyed by the message's peer
+// (calling AE and remote address; its State stays "receiving": the end of
+// an association is seen only through Track).
+func (t *Activity) record(ctx context.Context, msgPeer dimse.Peer, bytes int64, failure string) {
 	if t == nil {
 		return
 	}
@@ -142,11 +148,24 @@ func (t *Activity) record(ctx context.Context, bytes int64, failure string) {
 	t.mu.Lock()
 	v := t.m[id]
 	if !ok || v == nil {
-		id = unattributedKey
+		key := msgPeer.CallingAE + "|" + msgPeer.Addr
+		if t.untracked == nil {
+			t.untracked = map[string]uint64{}
+		}
+		id = t.untracked[key]
 		v = t.m[id]
-		if v == nil {
-			v = &AssociationActivity{ID: id, CallingAE: p.CallingAE, Host: p.Host, State: "active", StartedAt: time.Now().UTC(), Errors: []string{}}
+		if id == unattributedKey || v == nil {
+			t.seq++
+			id = t.seq
+			t.untracked[key] = id
+			host := msgPeer.Addr
+			if h, _, err := net.SplitHostPort(host); err == nil {
+				host = h
+			}
+			v = &AssociationActivity{ID: id, CallingAE: msgPeer.CallingAE, CalledAE: msgPeer.CalledAE, Host: host,
+				State: "receiving", StartedAt: time.Now().UTC(), Errors: []string{}}
 			t.m[id] = v
+			t.prune()
 		}
 	}
 	if failure == "" {
@@ -209,6 +228,19 @@ func (t *Activity) prune() {
 	}
 	sort.Slice(ended, func(i, j int) bool { return ended[i].StartedAt.Before(ended[j].StartedAt) })
 	for _, v := range ended {
+		if len(t.m) <= maxAssocsKept {
+			break
+		}
+		delete(t.m, v.ID)
+	}
+	var untracked []*AssociationActivity
+	for _, v := range t.m {
+		if v.State == "receiving" {
+			untracked = append(untracked, v)
+		}
+	}
+	sort.Slice(untracked, func(i, j int) bool { return untracked[i].StartedAt.Before(untracked[j].StartedAt) })
+	for _, v := range untracked {
 		if len(t.m) <= maxAssocsKept {
 			break
 		}

@@ -17,7 +17,8 @@
 // (dcm.ErrMalformed, dcm.ErrNotDICOM, store.ErrInvalid) → 0xC000, anything
 // else → 0x0110. The SCP learns the calling AE and peer address from the
 // context set up by Activity.Track (wrap the dimse.Mux with it before
-// giving it to ul.NewServer); without it, Source AE is omitted.
+// giving it to ul.NewServer), else from dimse.Message.Peer; only Track
+// lets the activity see an association start and end.
 //
 // Negotiation policy. Image SOP classes accept the 13 image transfer
 // syntaxes, non-image classes Implicit/Explicit VR LE and Deflate (see

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"sync"
 
 	"lightbox/backend/dcm"
@@ -96,7 +97,7 @@ func (s *SCP) ServeDIMSE(ctx context.Context, _ dimse.ResponseWriter, req *dimse
 			reason = fmt.Sprintf("%s: %s: %v (%s)", cmd.AffectedSOPInstanceUID, comment, err, st)
 		}
 		s.log().Warn("storage: C-STORE refused", "sop", cmd.AffectedSOPInstanceUID, "status", st.String(), "reason", comment, "err", err)
-		s.Activity.record(ctx, 0, reason)
+		s.Activity.record(ctx, req.Peer, 0, reason)
 		return dimse.Response{Status: st, ErrorComment: comment}
 	}
 	if req.Data == nil {
@@ -105,7 +106,13 @@ func (s *SCP) ServeDIMSE(ctx context.Context, _ dimse.ResponseWriter, req *dimse
 	if cmd.AffectedSOPClassUID == "" || cmd.AffectedSOPInstanceUID == "" {
 		return fail(dimse.StatusCannotUnderstand, "no affected SOP class or instance UID", nil)
 	}
-	peer, _ := PeerFrom(ctx)
+	peer, ok := PeerFrom(ctx)
+	if !ok {
+		peer.CallingAE, peer.Host = req.Peer.CallingAE, req.Peer.Addr
+		if h, _, err := net.SplitHostPort(peer.Host); err == nil {
+			peer.Host = h
+		}
+	}
 	in, err := s.Sink.NewIncoming()
 	if err != nil {
 		return fail(statusFor(err), "cannot create the object", err)
@@ -138,7 +145,7 @@ func (s *SCP) ServeDIMSE(ctx context.Context, _ dimse.ResponseWriter, req *dimse
 		}
 		// the data set was cut short: no response can reach the peer
 		s.log().Info("storage: data set not received whole; discarded", "sop", cmd.AffectedSOPInstanceUID, "bytes", n, "err", err)
-		s.Activity.record(ctx, 0, fmt.Sprintf("%s: aborted after %d bytes: %v", cmd.AffectedSOPInstanceUID, n, err))
+		s.Activity.record(ctx, req.Peer, 0, fmt.Sprintf("%s: aborted after %d bytes: %v", cmd.AffectedSOPInstanceUID, n, err))
 		return dimse.Response{Status: dimse.StatusProcessingFailure, ErrorComment: "data set incomplete"}
 	}
 	source := "AE:" + peer.CallingAE
@@ -150,7 +157,7 @@ func (s *SCP) ServeDIMSE(ctx context.Context, _ dimse.ResponseWriter, req *dimse
 	if err != nil {
 		return fail(statusFor(err), commentFor(err), err)
 	}
-	s.Activity.record(ctx, n, "")
+	s.Activity.record(ctx, req.Peer, n, "")
 	if s.OnStored != nil {
 		s.OnStored(ctx, res)
 	}
