@@ -181,9 +181,9 @@ func (d *Decoder) decodeTile(st *tileState, ts *tileSource, reduce int) error {
 		tc := &st.comps[c]
 		top := tc.cp.levels - reduce
 		if tc.cp.reversible {
-			idwt53(tc.ibuf, tc.w, tc.res, top, d.workers(), &itmp)
+			idwt(tc.ibuf, tc.w, tc.res, top, d.workers(), &itmp, lift53, vlift53)
 		} else {
-			idwt97(tc.fbuf, tc.w, tc.res, top, d.workers(), &ftmp)
+			idwt(tc.fbuf, tc.w, tc.res, top, d.workers(), &ftmp, lift97, vlift97)
 		}
 	}
 	return nil

@@ -106,8 +106,10 @@ func lift97(x []float32, cas int) {
 	step(1-cas, cAlpha97)
 }
 
-// idwt53 runs the 5/3 synthesis from resolution 1 up to top.
-func idwt53(buf []int32, stride int, res []resolution, top, workers int, tmp *[]int32) {
+// idwt runs the synthesis from resolution 1 up to top with the 1-D line
+// lifting lift (rows) and vlift (columns lo..hi of interleaved rows).
+func idwt[T int32 | float32](buf []T, stride int, res []resolution, top, workers int, tmp *[]T,
+	lift func([]T, int), vlift func(buf []T, stride, n, cas, lo, hi int)) {
 	for r := 1; r <= top; r++ {
 		rw, rh := res[r].x1-res[r].x0, res[r].y1-res[r].y0
 		if rw == 0 || rh == 0 {
@@ -117,25 +119,25 @@ func idwt53(buf []int32, stride int, res []resolution, top, workers int, tmp *[]
 		cx, cy := res[r].x0&1, res[r].y0&1
 		need := rw * rh
 		if cap(*tmp) < need {
-			*tmp = make([]int32, need)
+			*tmp = make([]T, need)
 		}
 		t := (*tmp)[:need]
-		// horizontal: interleave each row into t, lift, leave in t
+		// horizontal: interleave each row into t and lift it there
 		parallel(rh, workers, func(lo, hi int) {
 			for y := lo; y < hi; y++ {
 				row := buf[y*stride : y*stride+rw]
 				out := t[y*rw : y*rw+rw]
 				interleave(out, row[:snx], row[snx:], cx)
-				lift53(out, cx)
+				lift(out, cx)
 			}
 		})
-		// vertical: rows of t go to interleaved row positions in buf
+		// vertical: rows of t go to their interleaved positions in buf
 		parallel(rw, workers, func(lo, hi int) {
 			for y := 0; y < rh; y++ {
 				dy := rowPos(y, sny, cy)
 				copy(buf[dy*stride+lo:dy*stride+hi], t[y*rw+lo:y*rw+hi])
 			}
-			vlift53(buf, stride, rh, cy, lo, hi)
+			vlift(buf, stride, rh, cy, lo, hi)
 		})
 	}
 }
@@ -199,38 +201,6 @@ func vnb(i, n int) (int, int) {
 		r = i + 1
 	}
 	return l, r
-}
-
-// idwt97 runs the 9/7 synthesis from resolution 1 up to top.
-func idwt97(buf []float32, stride int, res []resolution, top, workers int, tmp *[]float32) {
-	for r := 1; r <= top; r++ {
-		rw, rh := res[r].x1-res[r].x0, res[r].y1-res[r].y0
-		if rw == 0 || rh == 0 {
-			continue
-		}
-		snx, sny := res[r-1].x1-res[r-1].x0, res[r-1].y1-res[r-1].y0
-		cx, cy := res[r].x0&1, res[r].y0&1
-		need := rw * rh
-		if cap(*tmp) < need {
-			*tmp = make([]float32, need)
-		}
-		t := (*tmp)[:need]
-		parallel(rh, workers, func(lo, hi int) {
-			for y := lo; y < hi; y++ {
-				row := buf[y*stride : y*stride+rw]
-				out := t[y*rw : y*rw+rw]
-				interleave(out, row[:snx], row[snx:], cx)
-				lift97(out, cx)
-			}
-		})
-		parallel(rw, workers, func(lo, hi int) {
-			for y := 0; y < rh; y++ {
-				dy := rowPos(y, sny, cy)
-				copy(buf[dy*stride+lo:dy*stride+hi], t[y*rw+lo:y*rw+hi])
-			}
-			vlift97(buf, stride, rh, cy, lo, hi)
-		})
-	}
 }
 
 func vlift97(buf []float32, stride, n, cas, lo, hi int) {

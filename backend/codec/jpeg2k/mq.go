@@ -24,6 +24,15 @@ var qeTable = [47]struct {
 	{0x0005, 45, 42, 0}, {0x0001, 45, 43, 0}, {0x5601, 46, 46, 0},
 }
 
+// qeVal repeats the Qe column of qeTable for the inlined fast path; the
+// index is 7 bits wide so that any mqCtx value stays in range.
+var qeVal = func() (t [128]uint32) {
+	for i := range t {
+		t[i] = qeTable[min(i, len(qeTable)-1)].qe
+	}
+	return t
+}()
+
 // mqState packs a context's table index (bits 1..6) and MPS (bit 0), and
 // is expanded into mqTrans so that one lookup gives every successor.
 type mqCtx uint8
@@ -90,7 +99,21 @@ func (m *mqDecoder) byteIn() {
 	}
 }
 
+// decode returns the next decision in context cx. The hot loops of the
+// coding passes repeat its fast path (MPS without renormalisation) inline
+// and call decodeSlow for the rest.
 func (m *mqDecoder) decode(cx int) int {
+	s := m.cx[cx]
+	qe := qeVal[s>>1]
+	if a := m.a - qe; m.c>>16 >= qe && a >= 0x8000 {
+		m.a = a
+		m.c -= qe << 16
+		return int(s & 1)
+	}
+	return m.decodeSlow(cx)
+}
+
+func (m *mqDecoder) decodeSlow(cx int) int {
 	s := m.cx[cx]
 	e := &qeTable[s>>1]
 	mps := int(s & 1)
@@ -111,9 +134,6 @@ func (m *mqDecoder) decode(cx int) int {
 		m.a = e.qe
 	} else {
 		m.c -= e.qe << 16
-		if m.a&0x8000 != 0 {
-			return mps
-		}
 		if m.a < e.qe {
 			d = 1 - mps
 			if e.sw != 0 {

@@ -141,7 +141,7 @@ func makeSignLUT() (t [256]uint8) {
 type t1Scratch struct {
 	mq    mqDecoder
 	raw   rawDecoder
-	flags []uint32
+	flags []uint16
 	data  []int32
 	buf   []byte
 	w, h  int
@@ -150,7 +150,7 @@ type t1Scratch struct {
 func (s *t1Scratch) reset(w, h int) {
 	n := (w + 2) * (h + 2)
 	if cap(s.flags) < n {
-		s.flags = make([]uint32, n)
+		s.flags = make([]uint16, n)
 	} else {
 		s.flags = s.flags[:n]
 		clear(s.flags)
@@ -185,7 +185,7 @@ func (s *t1Scratch) setSig(fi int, neg bool) {
 	f[fi+st+1] |= fNW
 }
 
-func (s *t1Scratch) sign(f uint32, raw bool) bool {
+func (s *t1Scratch) sign(f uint16, raw bool) bool {
 	if raw {
 		return s.raw.decode() == 1
 	}
@@ -264,6 +264,7 @@ func (s *t1Scratch) decodeBlock(cb *codeblock, orient int, style uint8, mb, roi 
 }
 
 func (s *t1Scratch) sigPass(lut *[256]uint8, p int, raw, causal bool) {
+	mq := &s.mq
 	w, h := s.w, s.h
 	st := w + 2
 	one := int32(3) << p
@@ -283,7 +284,16 @@ func (s *t1Scratch) sigPass(lut *[256]uint8, p int, raw, causal bool) {
 				if raw {
 					bit = s.raw.decode()
 				} else {
-					bit = s.mq.decode(int(lut[f&0xFF]))
+					cx := lut[f&0xFF]
+					st := mq.cx[cx]
+					qe := qeVal[st>>1]
+					if a := mq.a - qe; mq.c>>16 >= qe && a >= 0x8000 {
+						mq.a = a
+						mq.c -= qe << 16
+						bit = int(st & 1)
+					} else {
+						bit = mq.decodeSlow(int(cx))
+					}
 				}
 				if bit != 0 {
 					neg := s.sign(f, raw)
@@ -301,6 +311,7 @@ func (s *t1Scratch) sigPass(lut *[256]uint8, p int, raw, causal bool) {
 }
 
 func (s *t1Scratch) refPass(p int, raw, causal bool) {
+	mq := &s.mq
 	w, h := s.w, s.h
 	st := w + 2
 	half := int32(1) << p
@@ -320,13 +331,21 @@ func (s *t1Scratch) refPass(p int, raw, causal bool) {
 				if raw {
 					bit = s.raw.decode()
 				} else {
-					ctx := ctxMR
+					cx := ctxMR
 					if f&fRefined != 0 {
-						ctx = ctxMR + 2
+						cx = ctxMR + 2
 					} else if f&0xFF != 0 {
-						ctx = ctxMR + 1
+						cx = ctxMR + 1
 					}
-					bit = s.mq.decode(ctx)
+					st := mq.cx[cx]
+					qe := qeVal[st>>1]
+					if a := mq.a - qe; mq.c>>16 >= qe && a >= 0x8000 {
+						mq.a = a
+						mq.c -= qe << 16
+						bit = int(st & 1)
+					} else {
+						bit = mq.decodeSlow(cx)
+					}
 				}
 				t := -half
 				if bit != 0 {
@@ -345,6 +364,7 @@ func (s *t1Scratch) refPass(p int, raw, causal bool) {
 }
 
 func (s *t1Scratch) cleanPass(lut *[256]uint8, p int, causal bool) {
+	mq := &s.mq
 	w, h := s.w, s.h
 	st := w + 2
 	one := int32(3) << p
@@ -387,7 +407,18 @@ func (s *t1Scratch) cleanPass(lut *[256]uint8, p int, causal bool) {
 					f &^= causalMask
 				}
 				if f&(fSig|fVisit) == 0 {
-					if s.mq.decode(int(lut[f&0xFF])) != 0 {
+					cx := lut[f&0xFF]
+					st := mq.cx[cx]
+					qe := qeVal[st>>1]
+					var bit int
+					if a := mq.a - qe; mq.c>>16 >= qe && a >= 0x8000 {
+						mq.a = a
+						mq.c -= qe << 16
+						bit = int(st & 1)
+					} else {
+						bit = mq.decodeSlow(int(cx))
+					}
+					if bit != 0 {
 						neg := s.sign(f, false)
 						s.setSig(fi, neg)
 						if neg {
