@@ -94,6 +94,8 @@ func TestSCPStatuses(t *testing.T) {
 	_, uid2, ds2 := ctFile(t, 2)
 	_, uid3, ds3 := ctFile(t, 3)
 	_, uid4, ds4 := ctFile(t, 4)
+	changed := append([]byte(nil), ds4...)
+	changed[len(changed)-1] ^= 0x55 // last pixel byte
 	a, c := dialSCP(t, s)
 	pc, _ := a.FindContext(ctImage)
 	cases := []struct {
@@ -112,6 +114,7 @@ func TestSCPStatuses(t *testing.T) {
 		{"truncated", uid4, ctImage, ds4[:len(ds4)/2], dimse.StatusCannotUnderstand, false},
 		{"after failures", uid4, ctImage, ds4, dimse.StatusSuccess, true},
 		{"duplicate", uid1, ctImage, ds1, dimse.StatusSuccess, true},
+		{"replaced by a different object", uid4, ctImage, changed, dimse.StatusSuccess, true},
 	}
 	for _, tc := range cases {
 		rsp, err := c.Store(context.Background(), pc.ID, dimse.StoreRequest{SOPClassUID: tc.class, SOPInstanceUID: tc.uid}, strings.NewReader(string(tc.data)))
@@ -129,6 +132,11 @@ func TestSCPStatuses(t *testing.T) {
 	if err := a.Release(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	if p, err := storedFile(t, st, uid4); err != nil {
+		t.Error(err)
+	} else if _, got := readPart10(t, p); sameBytes(got, changed) != nil {
+		t.Error("the newest object with a stored SOP Instance UID did not replace the old one")
+	}
 	if n := checkConsistent(t, st, s.dir); n != 2 {
 		t.Errorf("%d rows, want 2", n)
 	}
@@ -141,7 +149,7 @@ func TestSCPStatuses(t *testing.T) {
 		}
 		return false
 	})
-	if act.Instances != 3 || act.Failed != 5 || act.CallingAE != "TESTSCU" || len(act.Errors) != 5 {
+	if act.Instances != 4 || act.Failed != 5 || act.CallingAE != "TESTSCU" || len(act.Errors) != 5 {
 		t.Errorf("activity %+v", act)
 	}
 }

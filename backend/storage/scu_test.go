@@ -406,3 +406,33 @@ func TestBatchesAndContexts(t *testing.T) {
 		}
 	}
 }
+
+// A peer answering a warning: the instance counts as sent, with the reason.
+func TestSendWarning(t *testing.T) {
+	dir := t.TempDir()
+	st := openStore(t, dir)
+	var calls atomic.Int64
+	scp := NewSCP(st, nil, quietLog())
+	mux := dimse.NewMux(dimse.Options{Logger: quietLog()})
+	Register(mux, dimse.HandlerFunc(func(ctx context.Context, rw dimse.ResponseWriter, req *dimse.Message) dimse.Response {
+		r := scp.ServeDIMSE(ctx, rw, req)
+		if calls.Add(1) == 2 && r.Status == dimse.StatusSuccess {
+			return dimse.Response{Status: dimse.StatusWarningCoercion, ErrorComment: "PatientName coerced"}
+		}
+		return r
+	}), false)
+	srv := ul.NewServer(ul.Policy{AETitle: "LIGHTBOX", Syntaxes: Policies(false)}, mux, ul.WithLogger(quietLog()))
+	port := freePort(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); srv.ListenAndServe(ctx, "127.0.0.1:"+port) }()
+	t.Cleanup(func() { cancel(); <-done })
+	dimsetest.WaitPort(t, "127.0.0.1:"+port, 5*time.Second)
+	rep := Send(context.Background(), Target{CallingAE: "LIGHTBOX", CalledAE: "LIGHTBOX", Addr: "127.0.0.1:" + port}, ctItems(t, 3), Options{Logger: quietLog()})
+	if rep.Err != nil || rep.Sent != 2 || rep.Warnings != 1 || rep.Results[1].State != Warning || rep.Remaining() != nil {
+		t.Fatalf("%+v", rep)
+	}
+	if r := rep.Results[1]; r.Status != dimse.StatusWarningCoercion || !strings.Contains(r.Reason, "Warning (0xB000)") || !strings.Contains(r.Reason, "PatientName coerced") {
+		t.Errorf("%+v", r)
+	}
+}
