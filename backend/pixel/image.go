@@ -210,11 +210,8 @@ func (img *Image) frameInto(n int, dst []byte) error {
 	} else {
 		normalize(dst, in, 0)
 	}
-	if in.TransferSyntaxUID == dcm.RLELossless && in.Photometric == "YBR_FULL" {
-		// RLE codes byte planes and knows nothing of colour: its YBR_FULL
-		// samples are converted here, as native ones are.
-		ybrToRGB(dst, in)
-	}
+	// Colour: every codec converts its own Y,Cb,Cr to R,G,B (the codec
+	// contract), RLE included; only native YBR is converted here.
 	return nil
 }
 

@@ -417,13 +417,3 @@ func TestLossyClampedNotMasked(t *testing.T) {
 	}
 }
 
-func TestRLEYBRFullConverted(t *testing.T) {
-	b := pixeltest.New(dcm.RLELossless).Image(1, 1, 3, 8, 8, 7, 0, "YBR_FULL").Encap(nil, []byte{76, 85, 255})
-	img, err := open(t, b, WithCodecs(Codecs{dcm.RLELossless: pixeltest.CopyCodec{}}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := frameValues(t, img, 0); !reflect.DeepEqual(got, []int64{254, 0, 0}) {
-		t.Errorf("RLE YBR_FULL: %v, want 254,0,0", got)
-	}
-}
