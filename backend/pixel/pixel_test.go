@@ -416,4 +416,3 @@ func TestLossyClampedNotMasked(t *testing.T) {
 		}
 	}
 }
-
