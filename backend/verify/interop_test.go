@@ -235,7 +235,13 @@ func TestEchoscuRejectionsAndAbort(t *testing.T) {
 // TestHundredConcurrentEchoscu: 100 DCMTK echoscu processes at once, all
 // succeed with the default policy, and the server answers afterwards.
 func TestHundredConcurrentEchoscu(t *testing.T) {
-	srv, addr := startSCP(t, func(p *ul.Policy) { p.MaxAssociations = 0 })
+	srv, addr := startSCP(t, func(p *ul.Policy) {
+		p.MaxAssociations = 0
+		// default ACSE/ARTIM timeout (30 s, as DCMTK's): on a loaded
+		// machine a starved echoscu can take seconds between connect and
+		// its A-ASSOCIATE-RQ
+		p.Timeouts = ul.Timeouts{}
+	})
 	h, p := hostPort(t, addr)
 	const n = 100
 	errs := make(chan error, n)
@@ -245,9 +251,12 @@ func TestHundredConcurrentEchoscu(t *testing.T) {
 		go func(i int) {
 			defer wg.Done()
 			// generous: on a loaded 2-core machine starting 100 processes is slow
-			out, err := dimsetest.Run(t, 50*time.Second, "echoscu", "-aet", fmt.Sprintf("SCU%d", i), "-aec", "LIGHTBOX", h, p)
+			t0 := time.Now()
+			// echoscu's own ACSE/DIMSE timeouts (30 s by default) raised too:
+			// 100 DCMTK start-ups on 2 busy cores can starve some of them
+			out, err := dimsetest.Run(t, 55*time.Second, "echoscu", "-ta", "50", "-td", "50", "-aet", fmt.Sprintf("SCU%d", i), "-aec", "LIGHTBOX", h, p)
 			if err != nil {
-				errs <- fmt.Errorf("echoscu %d: %v: %s", i, err, out)
+				errs <- fmt.Errorf("echoscu %d after %v: %v: %s", i, time.Since(t0).Round(time.Millisecond), err, out)
 			}
 		}(i)
 	}
