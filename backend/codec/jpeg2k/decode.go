@@ -69,6 +69,7 @@ func (d *Decoder) decode(src []byte, p codec.Params, reduce int, dst []byte) (*I
 		if err != nil {
 			return nil, err
 		}
+		st.index, st.trace = t, d.packetTrace
 		if err := d.decodeTile(st, &tiles[t], reduce); err != nil {
 			return nil, err
 		}

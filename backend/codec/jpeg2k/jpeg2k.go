@@ -50,6 +50,10 @@ type Decoder struct {
 	Workers int
 
 	scratch sync.Pool // *t1Scratch
+
+	// packetTrace, for tests, sees each packet's header and body byte
+	// ranges within its tile's bit stream (headers in the stream only).
+	packetTrace func(tile, hs, he, bs, be int)
 }
 
 var _ codec.Decoder = (*Decoder)(nil)

@@ -92,6 +92,8 @@ type tileState struct {
 	usePH   bool
 	budget  int
 	contrib []contribution
+	index   int
+	trace   func(tile, hs, he, bs, be int)
 }
 
 type contribution struct {
@@ -433,6 +435,7 @@ func (st *tileState) readPacket(l, r, c, p int) error {
 	if st.bpos+6 <= len(body) && body[st.bpos] == 0xFF && body[st.bpos+1] == 0x91 {
 		st.bpos += 6
 	}
+	hs := st.bpos
 	var br bitReader
 	if st.usePH {
 		br.data, br.pos = st.hdr, st.hpos
@@ -519,6 +522,10 @@ func (st *tileState) readPacket(l, r, c, p int) error {
 		st.hpos = np
 	} else {
 		st.bpos = np
+	}
+	bs := st.bpos
+	if st.trace != nil {
+		defer func() { st.trace(st.index, hs, np, bs, st.bpos) }()
 	}
 	for _, ct := range st.contrib {
 		if ct.length > len(body)-st.bpos {
