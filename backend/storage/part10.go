@@ -31,16 +31,33 @@ type Part10Header struct {
 // maxMetaBytes and the file size before use.
 func ReadPart10Header(f io.ReaderAt, size int64) (Part10Header, error) {
 	h := Part10Header{Size: size}
-	n := min(size, maxMetaBytes+132)
-	if n < 132+8 {
+	if size < 132+8 {
 		return h, fmt.Errorf("%w: %d bytes", ErrNotPart10, size)
 	}
-	b := make([]byte, n)
-	if _, err := f.ReadAt(b, 0); err != nil && !errors.Is(err, io.EOF) {
+	// Read what the group length announces (plus the next element's tag),
+	// or up to maxMetaBytes when it is missing or wrong.
+	var head [144]byte
+	if _, err := f.ReadAt(head[:min(size, 144)], 0); err != nil && !errors.Is(err, io.EOF) {
 		return h, err
 	}
-	if string(b[128:132]) != "DICM" {
+	if string(head[128:132]) != "DICM" {
 		return h, fmt.Errorf("%w: no DICM prefix", ErrNotPart10)
+	}
+	n := min(size, maxMetaBytes+132)
+	if size >= 144 && string(head[132:138]) == "\x02\x00\x00\x00UL" && binary.LittleEndian.Uint16(head[138:]) == 4 {
+		if gl := int64(binary.LittleEndian.Uint32(head[140:])); gl <= maxMetaBytes {
+			n = min(size, 144+gl+8)
+		}
+	}
+	b, err := readMeta(f, n)
+	if err != nil {
+		return h, err
+	}
+	if end := metaEnd(b); end+8 > len(b) && int64(len(b)) < min(size, maxMetaBytes+132) {
+		// the group length was wrong: read the whole allowance
+		if b, err = readMeta(f, min(size, maxMetaBytes+132)); err != nil {
+			return h, err
+		}
 	}
 	p := 132
 	for p+8 <= len(b) && binary.LittleEndian.Uint16(b[p:]) == 0x0002 {
@@ -91,4 +108,35 @@ func readHeaderFile(path string) (*os.File, Part10Header, error) {
 		return nil, h, err
 	}
 	return f, h, nil
+}
+
+func readMeta(f io.ReaderAt, n int64) ([]byte, error) {
+	b := make([]byte, n)
+	if _, err := f.ReadAt(b, 0); err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	return b, nil
+}
+
+// metaEnd returns where the group 0002 elements found in b end (b's length
+// when they run to its end or past it).
+func metaEnd(b []byte) int {
+	p := 132
+	for p+8 <= len(b) && binary.LittleEndian.Uint16(b[p:]) == 0x0002 {
+		l, hdr := int(binary.LittleEndian.Uint16(b[p+6:])), 8
+		if longVRName(string(b[p+4 : p+6])) {
+			if p+12 > len(b) {
+				return len(b)
+			}
+			l, hdr = int(binary.LittleEndian.Uint32(b[p+8:])), 12
+		}
+		if l < 0 || l > len(b)-p-hdr {
+			return len(b)
+		}
+		p += hdr + l
+	}
+	if p+8 > len(b) {
+		return len(b)
+	}
+	return p
 }
