@@ -532,7 +532,7 @@ func (s *state) decodeRow(lines []int32, y int, comps []int, ilv int) {
 		}
 		return
 	}
-	direct := s.nf == 1 && s.bps <= 2
+	direct := s.bps <= 2
 	for k, c := range comps {
 		base := lines[2*(w+2)*k : 2*(w+2)*(k+1)]
 		prev, cur := base[:w+2], base[w+2:]
@@ -540,7 +540,11 @@ func (s *state) decodeRow(lines []int32, y int, comps []int, ilv int) {
 			prev, cur = cur, prev
 		}
 		if direct {
-			cd.out, cd.obps = s.dst[y*w*s.bps:(y+1)*w*s.bps], s.bps
+			o := (y*w*s.nf + c) * s.bps
+			cd.out, cd.obps, cd.ostride = s.dst[o:o+(w-1)*s.nf*s.bps+s.bps], s.bps, s.nf*s.bps
+			if s.nf > 1 {
+				cd.obps = -s.bps
+			}
 		}
 		cd.decodeLine(prev, cur, k)
 		if !direct {

@@ -46,10 +46,12 @@ type coder struct {
 	rctx   [2]runCtx
 	runIdx [maxNc]int
 	br     bitReader
-	// out receives line samples directly (single-component frames with 8
-	// or 16-bit samples), obps bytes each; obps 0: the caller stores them
+	// out receives line samples directly (8 or 16-bit output): obps 1 or
+	// 2 for contiguous samples (one component), -1 or -2 for samples
+	// ostride bytes apart; 0: the caller stores the line.
 	out     []byte
 	obps    int
+	ostride int
 	initA   int
 	quant81 []int32 // quant * 81
 	quant9  []int32 // quant * 9
@@ -420,6 +422,10 @@ func (s *coder) decodeLine(prev, cur []int32, comp int) {
 			binary.LittleEndian.PutUint16(s.out[2*x-2:], uint16(ra))
 		case 1:
 			s.out[x-1] = byte(ra)
+		case -1:
+			s.out[(x-1)*s.ostride] = byte(ra)
+		case -2:
+			binary.LittleEndian.PutUint16(s.out[(x-1)*s.ostride:], uint16(ra))
 		}
 		x++
 	}
@@ -507,6 +513,14 @@ func (s *coder) output(x, n, v int) {
 		o := s.out[x-1 : x+n-1]
 		for i := range o {
 			o[i] = byte(v)
+		}
+	case -1:
+		for i := x - 1; i < x+n-1; i++ {
+			s.out[i*s.ostride] = byte(v)
+		}
+	case -2:
+		for i := x - 1; i < x+n-1; i++ {
+			binary.LittleEndian.PutUint16(s.out[i*s.ostride:], uint16(v))
 		}
 	}
 }
