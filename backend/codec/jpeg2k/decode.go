@@ -76,9 +76,19 @@ func (d *Decoder) decode(src []byte, p codec.Params, reduce int, dst []byte) (*I
 		if err := st.output(img, ox0, oy0, bps, reduce); err != nil {
 			return nil, err
 		}
-		st.release()
+		st.release(d)
 	}
 	return img, nil
+}
+
+// getBuf takes a zeroed buffer of n values from pool.
+func getBuf[T int32 | float32](pool *sync.Pool, n int) []T {
+	if b, ok := pool.Get().(*[]T); ok && cap(*b) >= n {
+		s := (*b)[:n]
+		clear(s)
+		return s
+	}
+	return make([]T, n)
 }
 
 type cbJob struct {
@@ -128,9 +138,9 @@ func (d *Decoder) decodeTile(st *tileState, ts *tileSource, reduce int) error {
 		tc.w, tc.h = tr.x1-tr.x0, tr.y1-tr.y0
 		n := tc.w * tc.h
 		if tc.cp.reversible {
-			tc.ibuf = make([]int32, n)
+			tc.ibuf = getBuf[int32](&d.ints, n)
 		} else {
-			tc.fbuf = make([]float32, n)
+			tc.fbuf = getBuf[float32](&d.floats, n)
 		}
 		for r := 0; r <= top; r++ {
 			for bi := range tc.res[r].bands {
@@ -176,8 +186,12 @@ func (d *Decoder) decodeTile(st *tileState, ts *tileSource, reduce int) error {
 		wg.Wait()
 	}
 	// Wavelet synthesis.
-	var itmp []int32
-	var ftmp []float32
+	itmp := getBuf[int32](&d.ints, 0)
+	ftmp := getBuf[float32](&d.floats, 0)
+	defer func() {
+		d.ints.Put(&itmp)
+		d.floats.Put(&ftmp)
+	}()
 	for c := range st.comps {
 		tc := &st.comps[c]
 		top := tc.cp.levels - reduce
@@ -233,10 +247,17 @@ func (tc *tileComp) store(s *t1Scratch, b *band, cb *codeblock) {
 	}
 }
 
-func (st *tileState) release() {
+// release hands the component buffers back to the decoder's pools.
+func (st *tileState) release(d *Decoder) {
 	for c := range st.comps {
-		st.comps[c].ibuf = nil
-		st.comps[c].fbuf = nil
+		tc := &st.comps[c]
+		if b := tc.ibuf; b != nil {
+			d.ints.Put(&b)
+		}
+		if b := tc.fbuf; b != nil {
+			d.floats.Put(&b)
+		}
+		tc.ibuf, tc.fbuf = nil, nil
 	}
 }
 

@@ -50,6 +50,8 @@ type Decoder struct {
 	Workers int
 
 	scratch sync.Pool // *t1Scratch
+	ints    sync.Pool // *[]int32, component buffers
+	floats  sync.Pool // *[]float32
 
 	// packetTrace, for tests, sees each packet's header and body byte
 	// ranges within its tile's bit stream (headers in the stream only).

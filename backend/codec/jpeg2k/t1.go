@@ -270,8 +270,17 @@ func (s *t1Scratch) sigPass(lut *[256]uint8, p int, raw, causal bool) {
 	one := int32(3) << p
 	for y0 := 0; y0 < h; y0 += 4 {
 		ymax := min(y0+4, h)
+		full := ymax-y0 == 4
 		for x := 0; x < w; x++ {
 			fi := (y0+1)*st + x + 1
+			if full {
+				// no candidate in the column: nothing significant next to
+				// an insignificant sample (a rough but cheap test)
+				fl := s.flags[fi : fi+3*st+1]
+				if (fl[0]|fl[st]|fl[2*st]|fl[3*st])&0xFF == 0 {
+					continue
+				}
+			}
 			for y := y0; y < ymax; y, fi = y+1, fi+st {
 				f := s.flags[fi]
 				if causal && y == y0+3 {
@@ -317,8 +326,15 @@ func (s *t1Scratch) refPass(p int, raw, causal bool) {
 	half := int32(1) << p
 	for y0 := 0; y0 < h; y0 += 4 {
 		ymax := min(y0+4, h)
+		full := ymax-y0 == 4
 		for x := 0; x < w; x++ {
 			fi := (y0+1)*st + x + 1
+			if full {
+				fl := s.flags[fi : fi+3*st+1]
+				if (fl[0]|fl[st]|fl[2*st]|fl[3*st])&fSig == 0 {
+					continue
+				}
+			}
 			for y := y0; y < ymax; y, fi = y+1, fi+st {
 				f := s.flags[fi]
 				if f&(fSig|fVisit) != fSig {
