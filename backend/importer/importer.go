@@ -64,7 +64,7 @@ type item struct {
 func Run(ctx context.Context, st *store.Store, paths []string, opt Options) Summary {
 	start := time.Now()
 	if opt.Workers <= 0 {
-		opt.Workers = 2
+		opt.Workers = 8
 	}
 	var (
 		mu   sync.Mutex
