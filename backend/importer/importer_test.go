@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"lightbox/backend/testcorpus"
 	"lightbox/backend/store"
+	"lightbox/backend/testcorpus"
 )
 
 func openStore(t *testing.T) *store.Store {
