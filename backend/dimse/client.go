@@ -73,14 +73,17 @@ func (c *Conn) Request(ctx context.Context, ctxID uint8, cmd *Command, data io.R
 			rctx, cancel = context.WithTimeout(ctx, c.opts.Timeout)
 		}
 		m, err := c.ReadMessage(rctx)
+		timedOut := rctx.Err() != nil && ctx.Err() == nil
+		cancel() // the timeout covers the wait for the command; its data set has its own per fragment
 		if err != nil {
-			timedOut := rctx.Err() != nil && ctx.Err() == nil
-			cancel()
 			if timedOut {
 				c.a.Abort()
 				return nil, &ul.TimeoutError{What: "DIMSE response", After: c.opts.Timeout}
 			}
 			return nil, err
+		}
+		if m.Data != nil {
+			m.Data.ctx = ctx
 		}
 		f := m.Command.Field
 		if !f.IsResponse() {
@@ -90,38 +93,32 @@ func (c *Conn) Request(ctx context.Context, ctxID uint8, cmd *Command, data io.R
 				h = refuse
 			}
 			if f != CCancelRQ {
-				resp := call(rctx, c.log, h, &responder{c: c, req: m, wctx: ctx}, m)
+				resp := call(ctx, c.log, h, &responder{c: c, req: m, wctx: ctx}, m)
 				if m.Data != nil {
 					if err := m.Data.discard(); err != nil {
-						cancel()
 						return nil, err
 					}
 				}
-				if err := c.respond(rctx, m, resp); err != nil {
-					cancel()
+				if err := c.respond(ctx, m, resp); err != nil {
 					return nil, err
 				}
 			}
-			cancel()
 			continue
 		}
 		if f != cmd.Field.Response() || m.Command.MessageIDBeingRespondedTo != cmd.MessageID {
-			cancel()
 			c.a.Abort()
 			return nil, fmt.Errorf("%w: %s for message %d while waiting for %s of message %d",
 				ErrProtocol, f, m.Command.MessageIDBeingRespondedTo, cmd.Field.Response(), cmd.MessageID)
 		}
 		if m.Command.Status.IsPending() {
 			if ex.OnPending != nil && stopped == nil {
-				if err := ex.OnPending(rctx, m); err != nil {
+				if err := ex.OnPending(ctx, m); err != nil {
 					stopped = err
 					sendCancel()
 				}
 			}
-			cancel()
 			continue
 		}
-		cancel()
 		if stopped != nil {
 			return m, stopped
 		}

@@ -25,7 +25,8 @@ type Association interface {
 }
 
 // Message is one received DIMSE message: a command and, when
-// Command.HasDataSet, its data set as a stream.
+// Command.HasDataSet, its data set as a stream. With Options.Timeout set,
+// each data set fragment must arrive within it.
 type Message struct {
 	ContextID uint8
 	Context   ul.Context // the negotiated context (abstract + transfer syntax)
@@ -233,6 +234,23 @@ func (c *Conn) nextPDV(ctx context.Context) (pdu.PDV, error) {
 	return v, nil
 }
 
+// nextPDVTimed is nextPDV with the DIMSE timeout applied to this one wait:
+// a data set may take long as a whole, but each fragment must come in
+// time. On expiry the association is aborted (the message is cut).
+func (c *Conn) nextPDVTimed(ctx context.Context) (pdu.PDV, error) {
+	if c.opts.Timeout <= 0 || len(c.pending) > 0 {
+		return c.nextPDV(ctx)
+	}
+	tctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	defer cancel()
+	v, err := c.nextPDV(tctx)
+	if err != nil && tctx.Err() != nil && ctx.Err() == nil {
+		c.a.Abort()
+		return v, &ul.TimeoutError{What: "DIMSE data set fragment", After: c.opts.Timeout}
+	}
+	return v, err
+}
+
 // ReadMessage reads the next message. A previous message's unread data
 // set is discarded first. Transport errors are the upper layer's
 // (ul.ErrPeerReleased when the peer released, *ul.AbortError, ...);
@@ -312,7 +330,7 @@ func (r *DataReader) fill() error {
 		if r.err != nil {
 			return r.err
 		}
-		v, err := r.c.nextPDV(r.ctx)
+		v, err := r.c.nextPDVTimed(r.ctx)
 		if err != nil {
 			r.err = err
 			return err

@@ -25,6 +25,8 @@ type fakeAssoc struct {
 	in     []*ul.PData
 	abort  bool
 	accept ul.Context
+	delay  time.Duration // before each Receive
+	stall  bool          // Receive blocks when nothing is queued
 }
 
 func (f *fakeAssoc) SendPDVs(_ context.Context, pdvs ...pdu.PDV) error {
@@ -33,8 +35,19 @@ func (f *fakeAssoc) SendPDVs(_ context.Context, pdvs ...pdu.PDV) error {
 	}
 	return nil
 }
-func (f *fakeAssoc) Receive(context.Context) (*ul.PData, error) {
+func (f *fakeAssoc) Receive(ctx context.Context) (*ul.PData, error) {
+	if f.delay > 0 {
+		select {
+		case <-time.After(f.delay):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	if len(f.in) == 0 {
+		if f.stall {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}
 		return nil, ul.ErrPeerReleased
 	}
 	p := f.in[0]
@@ -492,5 +505,51 @@ func TestDIMSETimeoutAbortsAssociation(t *testing.T) {
 	case <-handlerDone:
 	case <-time.After(2 * time.Second):
 		t.Fatal("SCP handler context not cancelled when the association was aborted")
+	}
+}
+
+// TestDataFragmentTimeout: the DIMSE timeout bounds the wait for each data
+// set fragment, not the whole data set.
+func TestDataFragmentTimeout(t *testing.T) {
+	store, _ := (&Command{Field: CStoreRQ, MessageID: 1, AffectedSOPClassUID: ctImage, HasDataSet: true}).Encode()
+	frags := func(n int, last bool) []*ul.PData {
+		in := []*ul.PData{{Values: []pdu.PDV{{ContextID: 1, Flags: 3, Data: store}}}}
+		for i := 0; i < n; i++ {
+			fl := uint8(0)
+			if last && i == n-1 {
+				fl = pdu.FlagLast
+			}
+			in = append(in, &ul.PData{Values: []pdu.PDV{{ContextID: 1, Flags: fl, Data: []byte{byte(i)}}}})
+		}
+		return in
+	}
+	accepted := ul.Context{Result: pdu.ContextAccepted}
+
+	// slow but steady: 6 fragments 40 ms apart, timeout 100 ms: fine
+	f := &fakeAssoc{max: 100, accept: accepted, in: frags(6, true), delay: 40 * time.Millisecond}
+	c := NewConn(f, Options{Timeout: 100 * time.Millisecond})
+	m, err := c.ReadMessage(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(m.Data)
+	if err != nil || !bytes.Equal(b, []byte{0, 1, 2, 3, 4, 5}) || f.abort {
+		t.Fatalf("steady data set: %v %v (aborted %v)", b, err, f.abort)
+	}
+
+	// a fragment that never comes
+	f = &fakeAssoc{max: 100, accept: accepted, in: frags(2, false), stall: true}
+	c = NewConn(f, Options{Timeout: 100 * time.Millisecond})
+	m, err = c.ReadMessage(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	b, err = io.ReadAll(m.Data)
+	if !errors.Is(err, ul.ErrTimeout) || !f.abort || len(b) != 2 {
+		t.Fatalf("stalled data set: %v %v (aborted %v)", b, err, f.abort)
+	}
+	if d := time.Since(start); d < 100*time.Millisecond || d > 2*time.Second {
+		t.Fatalf("gave up after %v", d)
 	}
 }
