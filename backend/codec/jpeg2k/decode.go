@@ -142,7 +142,9 @@ func (d *Decoder) decodeTile(st *tileState, ts *tileSource, reduce int) error {
 		} else {
 			tc.fbuf = getBuf[float32](&d.floats, n)
 		}
-		for r := 0; r <= top; r++ {
+		// largest code-blocks (highest resolutions) first, so that the
+		// workers finish together
+		for r := top; r >= 0; r-- {
 			for bi := range tc.res[r].bands {
 				b := &tc.res[r].bands[bi]
 				for k := range b.cbs {
