@@ -52,6 +52,7 @@ export class MprView {
     private engine: RenderingEngine,
     readonly kind: 'mpr' | '3d',
     private grid: HTMLElement,
+    private slot: HTMLElement,
   ) {
     this.controls = document.createElement('div');
     this.controls.className = 'vw-mpr-controls';
@@ -83,7 +84,7 @@ export class MprView {
             { label: 'Sagittal', orientation: Enums.OrientationAxis.SAGITTAL },
             { label: 'Coronal', orientation: Enums.OrientationAxis.CORONAL },
           ]
-        : [{ label: '3D', orientation: undefined }];
+        : [{ label: '3D', orientation: Enums.OrientationAxis.CORONAL }];
     this.grid.style.gridTemplateColumns = `repeat(${defs.length}, 1fr)`;
     this.grid.style.gridTemplateRows = '1fr';
     const inputs: Types.PublicViewportInput[] = [];
@@ -104,12 +105,12 @@ export class MprView {
       this.grid.append(root);
       inputs.push({
         viewportId: cell.id,
-        type: d.orientation ? Enums.ViewportType.ORTHOGRAPHIC : Enums.ViewportType.VOLUME_3D,
+        type: this.kind === 'mpr' ? Enums.ViewportType.ORTHOGRAPHIC : Enums.ViewportType.VOLUME_3D,
         element,
         defaultOptions: { orientation: d.orientation, background: [0, 0, 0] as Types.Point3 },
       });
     });
-    this.grid.append(this.controls);
+    this.slot.replaceChildren(this.controls);
     this.buildControls();
     this.engine.setViewports(inputs);
     this.setActive(0);
@@ -137,6 +138,9 @@ export class MprView {
       }
     });
     volume.load();
+    // 3D rendering is expensive without a GPU: render once the volume is complete
+    // instead of on every arriving slice. MPR shows slices as they stream in.
+    if (this.kind === '3d') await loaded;
     await setVolumesForViewports(
       this.engine,
       [{ volumeId: this.volumeId }],
@@ -212,7 +216,10 @@ export class MprView {
     }
   }
 
+  private slabMode = 'Thin';
+
   setSlab(mode: 'none' | 'mip' | 'minip' | 'avg', thickness: number): void {
+    this.slabMode = { none: 'Thin', mip: 'MIP', minip: 'MinIP', avg: 'Average' }[mode];
     const B = Enums.BlendModes;
     const blend = mode === 'mip' ? B.MAXIMUM_INTENSITY_BLEND : mode === 'minip' ? B.MINIMUM_INTENSITY_BLEND : mode === 'avg' ? B.AVERAGE_INTENSITY_BLEND : B.COMPOSITE;
     for (const c of this.cells) {
@@ -272,7 +279,15 @@ export class MprView {
         /* volume not ready */
       }
     }
-    updateOverlay(c.overlay, vp, { meta: { ...this.meta0, frames: 1, sliceLocation: NaN }, index, count, frame: 0, label: c.label });
+    const slab = (vp as Types.IVolumeViewport).getSlabThickness?.() ?? 0;
+    updateOverlay(c.overlay, vp, {
+      meta: this.meta0,
+      index,
+      count,
+      frame: 0,
+      label: c.label,
+      reformat: this.kind === '3d' ? '3D' : slab > 0.5 ? `${this.slabMode} slab ${Math.round(slab)} mm` : 'Thin slice',
+    });
   }
 
   close(): void {
@@ -286,6 +301,7 @@ export class MprView {
     }
     this.cells = [];
     this.grid.replaceChildren();
+    this.slot.replaceChildren();
   }
 
   /** For tests: client coordinates of a world point in view i, and slice info. */

@@ -64,6 +64,8 @@ export interface OverlayState {
   count: number;
   frame: number;
   label?: string;
+  /** Set for MPR/3D views: the slice line shows this instead of instance details. */
+  reformat?: string;
 }
 
 export function updateOverlay(o: OverlayDom, vp: Types.IViewport | undefined, st: OverlayState): void {
@@ -77,7 +79,9 @@ export function updateOverlay(o: OverlayDom, vp: Types.IViewport | undefined, st
   lines(o.tl, [d.patientName, d.patientID && `ID: ${d.patientID}`, sexAge, d.institution]);
   lines(o.tr, [d.studyDate, d.studyDescription, d.seriesDescription, st.label]);
   const loc = m.imagePositionPatient || m.sliceLocation ? `Loc: ${fmt(m.sliceLocation)} mm` : '';
-  lines(o.bl, [
+  if (st.reformat) {
+    lines(o.bl, [`Se: ${m.seriesNumber}`, st.reformat !== '3D' ? `Sl: ${st.index + 1}/${st.count}` : '', st.reformat]);
+  } else lines(o.bl, [
     `Se: ${m.seriesNumber}`,
     `Im: ${st.index + 1}/${st.count}` + (m.frames > 1 ? `  (fr ${st.frame + 1}/${m.frames})` : '') + `  #${m.instanceNumber}`,
     loc,
@@ -86,7 +90,7 @@ export function updateOverlay(o: OverlayDom, vp: Types.IViewport | undefined, st
   ]);
   let wl = '';
   const props = (vp as Types.IStackViewport).getProperties?.() as { voiRange?: Types.VOIRange; invert?: boolean } | undefined;
-  if (props?.voiRange && m.dataType !== 'rgb8' && m.dataType !== 'rgb16') {
+  if (props?.voiRange && m.dataType !== 'rgb8' && m.dataType !== 'rgb16' && st.reformat !== '3D') {
     const { windowWidth, windowCenter } = csUtils.windowLevel.toWindowLevel(props.voiRange.lower, props.voiRange.upper);
     wl = `W: ${Math.round(windowWidth)} L: ${Math.round(windowCenter)}`;
   }
@@ -96,7 +100,9 @@ export function updateOverlay(o: OverlayDom, vp: Types.IViewport | undefined, st
   } catch {
     /* not all viewports */
   }
-  lines(o.br, [wl, zoom, props?.invert ? 'Inverted' : '']);
+  // MONOCHROME1 is shown inverted by definition; flag only a user inversion.
+  const inverted = !!props?.invert !== (m.photometricInterpretation === 'MONOCHROME1');
+  lines(o.br, [wl, zoom, inverted ? 'Inverted' : '']);
   const ax = screenAxes(vp);
   const haveOrient = !!m.imageOrientationPatient && m.imageOrientationPatient.length === 6;
   if (ax && haveOrient) {

@@ -117,6 +117,7 @@ export class Viewer {
   private layoutButtons: HTMLButtonElement[] = [];
   private presetSelect: HTMLSelectElement;
   private fpsInput: HTMLInputElement;
+  private mprSlot: HTMLElement;
   private measurements: Measurements;
   private tags: TagBrowser;
   private mpr: MprView | null = null;
@@ -140,6 +141,7 @@ export class Viewer {
     this.root.append(this.toolbar, body, this.status);
     this.presetSelect = h('select', 'vw-select');
     this.fpsInput = h('input', 'vw-fps');
+    this.mprSlot = h('div', 'vw-group vw-mpr-controls');
     this.measurements = new Measurements(() => this.studyUID, (imageId) => this.jumpToImage(imageId));
     this.tags = new TagBrowser();
     this.buildToolbar();
@@ -220,6 +222,7 @@ export class Viewer {
       mk('JPEG', 'Export view as JPEG', () => void this.export('jpeg'), 'export-jpeg'),
       mk('?', 'Keyboard shortcuts (?)', () => this.toggleHelp(), 'help'),
     );
+    tb.append(this.mprSlot);
     this.fillPresets(undefined);
   }
 
@@ -899,7 +902,7 @@ export class Viewer {
     const ids = [...new Set(e.imageIds.map((i) => parseImageId(i)!.id))];
     const metas = await Promise.all(ids.map((i) => ensureMeta(i)));
     const idx = this.stackVp(c)?.getCurrentImageIdIndex() ?? 0;
-    const mpr = new MprView(engine, kind, this.grid);
+    const mpr = new MprView(engine, kind, this.grid, this.mprSlot);
     const t0 = performance.now();
     const check = mpr.check(metas);
     if (!check.ok) {
