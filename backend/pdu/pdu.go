@@ -12,9 +12,11 @@
 //     sub-items are kept raw in UserInfo.Unknown); reserved fields are ignored
 //     on input and written as zero on output (except where the standard asks
 //     for echoed values).
-//   - P-DATA values returned by a Reader alias the Reader's buffer for that
-//     PDU only when documented; Decode/ReadPDU return PDUs that own their
-//     memory. Values are plain data: not safe for concurrent mutation.
+//   - ReadPDU returns PDUs that own their memory; Decode and DecodeBody
+//     return P-DATA PDVs that alias the bytes given to them. Values are
+//     plain data: not safe for concurrent mutation.
+//   - ParseHeader / ReadHeader check a 6-byte header against Limits, so a
+//     reader (package ul) can refuse a PDU before reading its body.
 //
 // The package knows nothing of state, sockets or DIMSE: package ul drives it.
 package pdu
