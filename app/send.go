@@ -101,6 +101,11 @@ func (a *App) startSend(title string, t storage.Target, items []storage.Item) st
 			a.stg.sends = map[string]*sendJob{}
 		}
 		a.stg.sends[id] = &sendJob{target: t, title: title, left: rep.Remaining()}
+		for k := range a.stg.sends {
+			if _, ok := a.jobs.get(k); !ok { // pruned by the job manager
+				delete(a.stg.sends, k)
+			}
+		}
 		a.stg.mu.Unlock()
 		j.update(func(v *Job) {
 			v.Message = sendMessage(rep)
