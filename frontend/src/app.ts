@@ -5,13 +5,18 @@
 
 import './styles.css';
 import { mode, onConnection } from './api/api';
-import { dispatchKey, initShell, route, showView, viewForKey } from './shell';
+import { currentView, dispatchKey, initShell, route, showView, viewForKey } from './shell';
 import { initBrowser } from './browser/index';
 import { initViewer } from './viewer/index';
 import { activityIndicator, initTransfersView } from './transfers/panel';
 import { initJobs } from './transfers/jobs';
 import { initSettingsView } from './settings/index';
 import { initDrop } from './import/drop';
+import { initNodesView } from './nodes/index';
+import { initQueryView } from './query/index';
+import { initIncomingView } from './incoming/index';
+import { initNetworkTransfers } from './send/transfers';
+import { sendTo } from './send/index';
 import { h, isTyping } from './ui/dom';
 import { infoDialog } from './ui/dialog';
 
@@ -22,7 +27,11 @@ const SHORTCUTS: [string, string][] = [
   ['Enter', 'Open the selected study in the viewer'],
   ['Delete', 'Delete the selected study (asks first)'],
   ['Esc', 'Leave a search field; clear the selection'],
+  ['Shift+S', 'Send the selected study (or the one in the viewer) to a node…'],
   ['Alt+S / Alt+T / Alt+,', 'Studies / Transfers / Settings'],
+  ['Alt+Q / Alt+N / Alt+I', 'Query a PACS / Nodes / Incoming associations'],
+  ['Query: Enter, ↑ ↓, → ←, R, O', 'Search; move; show/hide series; retrieve; open the local copy'],
+  ['Nodes: A, E, Enter, Delete', 'Add; echo; edit; delete the selected node'],
   ['?', 'Show this list'],
 ];
 
@@ -45,8 +54,11 @@ function start(): void {
   initShell(main, nav);
   const browser = initBrowser();
   initViewer();
+  initQueryView();
+  initNetworkTransfers();
   initTransfersView();
-  // Later issues: the node manager (src/nodes/) registers its view here, before Settings.
+  initIncomingView();
+  initNodesView();
   initSettingsView();
 
   const offline = h('span', { class: 'offline', hidden: true, title: 'The event stream is down; retrying' }, 'Reconnecting…');
@@ -72,6 +84,20 @@ function start(): void {
       return;
     }
     if (isTyping(ev) || ev.ctrlKey || ev.metaKey) return;
+    if (ev.key === 'S' && ev.shiftKey) {
+      const v = currentView();
+      if (v?.id === 'viewer' && v.param) {
+        ev.preventDefault();
+        void sendTo({ studyUIDs: [v.param], label: 'The study open in the viewer' });
+      } else if (v?.id === 'studies') {
+        const b = document.querySelector<HTMLButtonElement>('.strip [data-action="send-study"]');
+        if (b) {
+          ev.preventDefault();
+          b.click();
+        }
+      }
+      return;
+    }
     if (ev.key === '/') {
       ev.preventDefault();
       browser.focusSearch();

@@ -122,16 +122,16 @@ export interface StoreEvent {
   seriesInstanceUID: string;
 }
 
+/** An `association` event (app.AssociationEvent): accepted, rejected, ended or failed associations of the listener. */
 export interface AssociationEvent {
-  id: string;
+  id: number;
+  kind: 'accepted' | 'rejected' | 'ended' | 'failed';
   callingAE: string;
   calledAE: string;
   host: string;
-  state: 'open' | 'closed' | 'rejected';
-  instances: number;
-  bytes: number;
-  errors: number;
+  reason?: string;
   startedAt: string;
+  endedAt?: string;
 }
 
 /** Event name -> payload type. */
@@ -139,6 +139,8 @@ export interface EventMap {
   job: Job;
   store: StoreEvent;
   association: AssociationEvent;
+  find: FindEvent;
+  incoming: AssociationActivity;
 }
 
 /** Per-frame InstanceMeta from GET /files/instance/<id>/meta (used by the viewer). */
@@ -203,4 +205,98 @@ export interface TagNode {
   value: string;
   substituted: boolean;
   items?: TagNode[][];
+}
+
+// ---- remote nodes, echo, query/retrieve, send, incoming (app/nodes.go, qr.go, send.go, incoming.go) ----
+
+export type RetrieveMode = 'C-GET' | 'C-MOVE';
+
+/** A remote AE (backend/nodes.Node). */
+export interface DicomNode {
+  name: string;
+  aeTitle: string;
+  host: string;
+  port: number;
+  encoding: string; // (0008,0005) term for query keys, default "ISO_IR 192"
+  retrieve: RetrieveMode;
+  localPort: number; // 0 = the main listener
+  maxAssociations: number;
+  assumeCharset: string;
+  description: string;
+}
+
+export interface NodeList {
+  nodes: DicomNode[];
+  path: string;
+  /** Set when nodes.xml could not be read (names the line); saving is refused until fixed. */
+  error?: string;
+}
+
+export interface EchoResult {
+  ok: boolean;
+  millis: number;
+  /** The DIMSE status text, when the peer answered. */
+  status?: string;
+  /** The transport error in words (no answer at all). */
+  error?: string;
+  hostPort: string;
+}
+
+export type QueryLevel = 'study' | 'series' | 'image';
+
+export interface FindRequest {
+  node: string;
+  level: QueryLevel;
+  keys: Record<string, string>;
+  limit: number;
+}
+
+/** One C-FIND match: attribute keyword -> value (UTF-8). */
+export type FindMatch = Record<string, string>;
+
+export interface FindEvent {
+  id: string;
+  matches: FindMatch[];
+  done: boolean;
+  count: number;
+  status?: string;
+  error?: string;
+  limited?: boolean;
+}
+
+export interface RetrieveRequest {
+  node: string;
+  studyInstanceUID: string;
+  seriesInstanceUID?: string;
+  title?: string;
+}
+
+export interface SendRequest {
+  nodeName?: string;
+  aeTitle?: string;
+  host?: string;
+  port?: number;
+  maxAssociations?: number;
+  studyUIDs?: string[];
+  seriesUIDs?: string[];
+  instanceIDs?: number[];
+  callingAE?: string;
+}
+
+/** One association of the listener (storage.AssociationActivity): Incoming() and `incoming` events. */
+export interface AssociationActivity {
+  id: number;
+  callingAE: string;
+  calledAE: string;
+  host: string;
+  state: 'active' | 'ended' | 'aborted';
+  startedAt: string;
+  endedAt?: string;
+  instances: number;
+  failed: number;
+  bytes: number;
+  rate: number;
+  mbps: number;
+  lastError?: string;
+  errors: string[] | null;
 }

@@ -4,6 +4,7 @@
 import type { Series, Study } from '../api/api';
 import { button, h } from '../ui/dom';
 import { dicomDate, dicomTime, plural } from '../ui/format';
+import { sendTo } from '../send/index';
 
 export interface SeriesEvents {
   onOpen(study: Study): void;
@@ -53,12 +54,34 @@ function card(study: Study, s: Series, ev: SeriesEvents): HTMLElement {
     },
     '×',
   );
-  return h('div', { class: 'series-card', dataset: { uid: s.seriesInstanceUID } }, open, del);
+  const send = h(
+    'button',
+    {
+      type: 'button',
+      class: 'series-send',
+      title: 'Send this series to a node…',
+      dataset: { action: 'send-series' },
+      aria: { label: `Send series ${s.seriesNumber}` },
+      onclick: () => void sendTo({ seriesUIDs: [s.seriesInstanceUID], label: `Series ${s.seriesNumber} ${s.seriesDescription} (${plural(s.numberOfInstances, 'image')}) of ${study.patientName || 'a study'}`.replace(/\s+/g, ' ') }),
+    },
+    '⇪',
+  );
+  return h('div', { class: 'series-card', dataset: { uid: s.seriesInstanceUID } }, open, send, del);
 }
 
 export function seriesStrip(ev: SeriesEvents): SeriesStrip {
   const head = h('div', { class: 'strip-head' });
   const list = h('div', { class: 'series-list', role: 'list' });
+  // The strip scrolls sideways: let a plain mouse wheel do that.
+  list.addEventListener(
+    'wheel',
+    (ev) => {
+      if (ev.deltaX !== 0 || ev.shiftKey || list.scrollWidth <= list.clientWidth) return;
+      list.scrollLeft += ev.deltaY;
+      ev.preventDefault();
+    },
+    { passive: false },
+  );
   const element = h('section', { class: 'strip', aria: { label: 'Series of the selected study' } }, head, list);
   return {
     element,
@@ -81,6 +104,12 @@ export function seriesStrip(ev: SeriesEvents): SeriesStrip {
           'div',
           { class: 'strip-actions' },
           button('Open in viewer', () => ev.onOpen(study), 'btn-primary', 'Open in viewer (Enter)'),
+          (() => {
+            const label = [study.patientName || '(no name)', dicomDate(study.studyDate), study.studyDescription, plural(study.numberOfInstances, 'image')].filter(Boolean).join(', ');
+            const b = button('Send to…', () => void sendTo({ studyUIDs: [study.studyInstanceUID], label }), '', 'Send this study to a DICOM node (Shift+S)');
+            b.dataset.action = 'send-study';
+            return b;
+          })(),
           (() => {
             const b = button('Delete study…', () => ev.onDeleteStudy(study), 'btn-danger-outline', 'Delete this study (Delete)');
             b.dataset.action = 'delete-study';

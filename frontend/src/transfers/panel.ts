@@ -27,7 +27,15 @@ interface Card {
   errorsSummary: HTMLElement;
   errorsList: HTMLElement;
   cancelBtn: HTMLButtonElement;
+  actions: HTMLElement;
   shownErrors: number;
+}
+
+/** Adds controls to job cards from other features (Retry, Open…); called after every update of a card. */
+export type JobDecorator = (j: Job, parts: { actions: HTMLElement; errors: HTMLElement }) => void;
+const decorators: JobDecorator[] = [];
+export function decorateJobs(fn: JobDecorator): void {
+  decorators.push(fn);
 }
 
 function makeCard(j: Job): Card {
@@ -40,16 +48,17 @@ function makeCard(j: Job): Card {
   const errorsList = h('ul', { class: 'job-errors' });
   const errors = h('details', { class: 'job-errors-box', hidden: true }, errorsSummary, errorsList);
   const cancelBtn = button('Cancel', () => void cancel(j.id), 'btn-small', 'Stop this job');
+  const actions = h('span', { class: 'job-actions' });
   const root = h(
     'article',
     { class: 'job', dataset: { job: j.id } },
-    h('div', { class: 'job-head' }, title, badge, cancelBtn),
+    h('div', { class: 'job-head' }, title, badge, actions, cancelBtn),
     bar,
     stats,
     message,
     errors,
   );
-  return { root, title, badge, bar, stats, message, errors, errorsSummary, errorsList, cancelBtn, shownErrors: 0 };
+  return { root, title, badge, bar, stats, message, errors, errorsSummary, errorsList, cancelBtn, actions, shownErrors: 0 };
 }
 
 export function jobStats(j: Job): string {
@@ -94,6 +103,7 @@ function updateCard(c: Card, j: Job): void {
     );
     c.shownErrors = errs.length;
   }
+  for (const d of decorators) d(j, { actions: c.actions, errors: c.errorsList });
 }
 
 /** A live list of job cards. */
