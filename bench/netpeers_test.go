@@ -35,11 +35,12 @@ func selfCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// serveUL runs an upper-layer server for h on 127.0.0.1:port until the
-// benchmark ends (then every association is aborted and waited for).
-func serveUL(b *testing.B, port int, pol ul.Policy, h ul.Handler) string {
+// serveUL runs an upper-layer server for h on 127.0.0.1:port until stop is
+// called or the benchmark ends (stop aborts every association and waits
+// for the handlers; it may be called more than once).
+func serveUL(b *testing.B, port int, pol ul.Policy, h ul.Handler) (addr string, stop func()) {
 	b.Helper()
-	addr := "127.0.0.1:" + strconv.Itoa(port)
+	addr = "127.0.0.1:" + strconv.Itoa(port)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		b.Fatal(err)
@@ -48,8 +49,10 @@ func serveUL(b *testing.B, port int, pol ul.Policy, h ul.Handler) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); srv.Serve(ctx, ln) }()
-	b.Cleanup(func() { cancel(); <-done; srv.Close() })
-	return addr
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); <-done; srv.Close() }) }
+	b.Cleanup(stop)
+	return addr, stop
 }
 
 // get decodes the JSON answer of GET path into v.

@@ -141,7 +141,7 @@ func BenchmarkPData(b *testing.B) {
 			})
 			pol := ul.Policy{AETitle: "LIGHTBOX", MaxPDULength: maxPDU, Syntaxes: map[string]ul.SyntaxPolicy{
 				ctImageStorage: {TransferSyntaxes: []string{dcm.ExplicitVRLittleEndian}}}}
-			addr := serveUL(b, netPDataPort+1+k, pol, mux)
+			addr, _ := serveUL(b, netPDataPort+1+k, pol, mux)
 			ctx := context.Background()
 			a, err := ul.Dial(ctx, ul.DialConfig{Addr: addr, CallingAE: "BENCH", CalledAE: "LIGHTBOX",
 				Contexts: []ul.ProposedContext{{AbstractSyntax: ctImageStorage, TransferSyntaxes: []string{dcm.ExplicitVRLittleEndian}}}})
