@@ -93,8 +93,10 @@ func (l *listener) listen(a *App, port int) error {
 	done := l.done
 	l.mu.Unlock()
 	if old != nil {
+		// Stop accepting on the old port; its running associations finish
+		// on their own (Serve returns, and closes oldDone, after them).
 		old()
-		<-oldDone
+		_ = oldDone
 	}
 	a.log.Info("dicom: listening", "aet", a.GetSettings().AETitle, "port", port)
 	go func() {
@@ -116,6 +118,7 @@ func (a *App) stopDICOM() {
 	l.mu.Unlock()
 	if cancel != nil {
 		cancel()
+		l.srv.Close() // ends running associations too
 		select {
 		case <-done:
 		case <-time.After(5 * time.Second):
