@@ -28,6 +28,15 @@ func header(w, h, tw, th uint32, prec int, withCodQcd bool) []byte {
 	return b
 }
 
+// tinyPrecincts is a 2048x2048 codestream header whose COD asks for 1x1
+// precincts at resolution 0 and 2x2 above.
+func tinyPrecincts(tile []byte) []byte {
+	b := header(2048, 2048, 2048, 2048, 8, false)
+	b = append(b, 0xFF, 0x52, 0, 14, 1, 0, 0, 1, 0, 1, 0, 0, 0, 1, 0x00, 0x11)
+	b = append(b, 0xFF, 0x5C, 0, 4, 0x40, 0x40)
+	return append(b, tile...)
+}
+
 func TestMalformedHeaders(t *testing.T) {
 	emptyTile := []byte{0xFF, 0x90, 0, 10, 0, 0, 0, 0, 0, 14, 0, 1, 0xFF, 0x93}
 	small := codec.Params{Rows: 16, Columns: 16, SamplesPerPixel: 1, BitsAllocated: 8, BitsStored: 8}
@@ -47,6 +56,7 @@ func TestMalformedHeaders(t *testing.T) {
 		{"size mismatch", append(header(32, 16, 32, 16, 8, true), emptyTile...), small, codec.ErrMismatch},
 		{"no COD", append(header(16, 16, 16, 16, 8, false), 0xFF, 0x90, 0, 10, 0, 0, 0, 0, 0, 14, 0, 1), small, codec.ErrCorrupt},
 		{"empty tile-part", append(header(16, 16, 16, 16, 8, true), emptyTile...), small, codec.ErrCorrupt},
+		{"a million 1x1 precincts", tinyPrecincts(emptyTile), codec.Params{Rows: 2048, Columns: 2048, SamplesPerPixel: 1, BitsAllocated: 8, BitsStored: 8}, codec.ErrUnsupported},
 		{"no tile", append(header(16, 16, 16, 16, 8, true), 0xFF, 0xD9), small, codec.ErrCorrupt},
 		{"SOT without SOD", append(header(16, 16, 16, 16, 8, true), 0xFF, 0x90, 0, 10, 0, 0, 0, 0, 0, 14, 0, 1), small, codec.ErrCorrupt},
 		{"jp2 without jp2c", append([]byte{0, 0, 0, 12, 'j', 'P', ' ', ' ', 13, 10, 0x87, 10}, 0, 0, 0, 8, 'f', 't', 'y', 'p'), small, codec.ErrCorrupt},

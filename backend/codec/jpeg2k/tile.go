@@ -14,6 +14,13 @@ const (
 	bandHH = 3
 )
 
+// Bounds on the bookkeeping of one tile-component (about 500 and 150 bytes
+// each): far above what real images use.
+const (
+	maxPrecincts  = 1 << 18
+	maxCodeBlocks = 1 << 20
+)
+
 type chunk struct {
 	seg  int
 	data []byte
@@ -165,6 +172,7 @@ func (tc *tileComp) setup() error {
 	cp := tc.cp
 	nl := cp.levels
 	tc.res = make([]resolution, nl+1)
+	nprec, ncb := 0, 0
 	for r := 0; r <= nl; r++ {
 		res := &tc.res[r]
 		s := nl - r
@@ -220,6 +228,15 @@ func (tc *tileComp) setup() error {
 		np := res.pw * res.ph
 		if np == 0 {
 			continue
+		}
+		// Tiny precincts and code-blocks are legal but cost memory per
+		// item: bound them before allocating.
+		nprec += np
+		for i := range res.bands {
+			ncb += res.bands[i].ncbx * res.bands[i].ncby
+		}
+		if nprec > maxPrecincts || ncb > maxCodeBlocks {
+			return unsupported("%d precincts, %d code-blocks in a tile-component", nprec, ncb)
 		}
 		res.precincts = make([]precinct, np)
 		px0, py0 := res.x0>>res.ppx, res.y0>>res.ppy
