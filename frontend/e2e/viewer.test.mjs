@@ -238,16 +238,11 @@ test('W/L drag and CT presets change the grey level in the expected direction', 
 test('length reads the known distance in mm; ROI mean in water is 0 HU', { skip }, async () => {
   const study = await studyOf('PHANTOM-CT');
   const ct = await seriesOf(study, 'ct ele');
+  await page.goto('about:blank');
+  await rpc('SaveAnnotations', study, ''); // start without saved measurements
   await openStudy(study);
   await showSeries(ct.seriesInstanceUID);
-  // Remove measurements a previous run may have saved.
-  await page.evaluate(() => {
-    for (const m of window.__lbViewer.debugState().measurements) document.querySelector(`[data-uid="${m.uid}"] .vw-del`)?.click();
-  });
   await page.keyboard.press('k'); // measurement list
-  await page.evaluate(() => {
-    for (const b of document.querySelectorAll('.vw-measure-item .vw-del')) b.click();
-  });
   await settle(300);
   // One image pixel = exactly 4 screen pixels, so integer mouse positions 400 px apart span exactly 100 px = 150 mm.
   await page.evaluate(() => window.__lbViewer.setPixelScale(0, 4));
@@ -324,6 +319,93 @@ test('length reads the known distance in mm; ROI mean in water is 0 HU', { skip 
   await page.click('.vw-measure-item[data-tool="Probe"] .vw-del');
   await settle(300);
   assert.equal((await state()).measurements.length, n0 - 1);
+});
+
+test('angle, Cobb angle, freehand ROI and arrow annotation', { skip }, async () => {
+  const study = await studyOf('PHANTOM-CT');
+  const ct = await seriesOf(study, 'ct ele');
+  await page.goto('about:blank');
+  await rpc('SaveAnnotations', study, ''); // start without saved measurements
+  await openStudy(study);
+  await showSeries(ct.seriesInstanceUID);
+  await page.evaluate(() => window.__lbViewer.setPixelScale(0, 4));
+  await settle(300);
+  // Integer screen positions on a 4-px grid: image offsets are exact.
+  const o = await client(0, 64, 64);
+  const at = (dx, dy) => [Math.round(o[0]) + 4 * dx, Math.round(o[1]) + 4 * dy];
+  const pre = new Set((await state()).measurements.map((m) => m.uid));
+  const n0 = pre.size;
+  const newest = async (tool) => (await state()).measurements.filter((m) => m.tool === tool && !pre.has(m.uid)).at(-1);
+
+  // Angle with its vertex at the centre (click, move, click, move, click): arms left and up = 90 degrees.
+  await page.keyboard.press('a');
+  const clickPath = async (pts) => {
+    for (let k = 0; k < pts.length; k++) {
+      if (k > 0) for (let i = 1; i <= 6; i++) await page.mouse.move(pts[k - 1][0] + ((pts[k][0] - pts[k - 1][0]) * i) / 6, pts[k - 1][1] + ((pts[k][1] - pts[k - 1][1]) * i) / 6);
+      await page.mouse.move(...pts[k]);
+      await page.mouse.down();
+      await page.mouse.up();
+      await settle(100);
+    }
+  };
+  // (Away from the length line at row 64 and the ROIs that earlier tests may have saved on this image.)
+  await clickPath([at(-24, -24), at(0, -24), at(0, -44)]);
+  await settle(500);
+  const angle = await newest('Angle');
+  assert.ok(angle, 'an angle exists');
+  assert.ok(Math.abs(angle.values.angle - 90) <= 0.5, `angle ${angle.values.angle}`);
+
+  // Cobb angle between a horizontal line and one of slope 1/2: atan(0.5) = 26.57 degrees.
+  await page.keyboard.press('c');
+  const line = async (a, b) => {
+    await page.mouse.move(...a);
+    await page.mouse.down();
+    for (let i = 1; i <= 6; i++) await page.mouse.move(a[0] + ((b[0] - a[0]) * i) / 6, a[1] + ((b[1] - a[1]) * i) / 6);
+    await page.mouse.up();
+    await settle(150);
+  };
+  await line(at(-40, -30), at(-4, -30));
+  await line(at(-40, 20), at(-4, 2));
+  await settle(500);
+  const cobb = await newest('CobbAngle');
+  assert.ok(cobb, 'a Cobb angle exists');
+  assert.ok(Math.abs(cobb.values.angle - 26.57) <= 0.5, `Cobb angle ${cobb.values.angle}`);
+
+  // Freehand ROI: a closed loop inside the water (cols 54..74, rows 44..52) -> mean 0 HU.
+  await page.keyboard.press('f');
+  const loop = [at(-10, -20), at(10, -20), at(10, -12), at(-10, -12), at(-10, -19)];
+  await page.mouse.move(...loop[0]);
+  await page.mouse.down();
+  for (let k = 1; k < loop.length; k++) {
+    const [a, b] = [loop[k - 1], loop[k]];
+    for (let i = 1; i <= 10; i++) await page.mouse.move(a[0] + ((b[0] - a[0]) * i) / 10, a[1] + ((b[1] - a[1]) * i) / 10);
+  }
+  await page.mouse.move(...loop[0]);
+  await page.mouse.up();
+  await settle(800);
+  const fh = await newest('PlanarFreehandROI');
+  assert.ok(fh, 'a freehand ROI exists');
+  assert.equal(fh.values.unit, 'HU');
+  assert.ok(Math.abs(fh.values.mean) <= 1, `freehand mean ${fh.values.mean}`);
+
+  // Arrow annotation (the text prompt is answered "note" by the dialog handler).
+  await page.keyboard.press('t');
+  await line(at(-20, -40), at(-10, -30));
+  await settle(500);
+  const arrow = await newest('ArrowAnnotate');
+  await shot('viewer-angles');
+  assert.ok(arrow, 'an arrow exists');
+  assert.equal(arrow.values.label, 'note');
+  assert.equal((await state()).measurements.length, n0 + 4);
+  await shot('viewer-angles');
+  // Select the arrow and delete it with the Delete key.
+  await page.keyboard.press('w');
+  await page.evaluate((uid) => document.querySelector(`.vw-measure-item[data-uid="${uid}"] .vw-linkbtn`)?.click(), arrow.uid);
+  await page.keyboard.press('k');
+  await page.click(`.vw-measure-item[data-uid="${arrow.uid}"] .vw-linkbtn`);
+  await page.keyboard.press('Delete');
+  await settle(300);
+  assert.equal((await state()).measurements.length, n0 + 3);
 });
 
 test('MONOCHROME1 CR shows inverted grey (low stored value = white)', { skip }, async () => {
