@@ -277,7 +277,7 @@ func (s *t1Scratch) sigPass(lut *[256]uint8, p int, raw, causal bool) {
 				// no candidate in the column: nothing significant next to
 				// an insignificant sample (a rough but cheap test)
 				fl := s.flags[fi : fi+3*st+1]
-				if (fl[0]|fl[st]|fl[2*st]|fl[3*st])&0xFF == 0 {
+				if (fl[0]|fl[st]|fl[2*st]|fl[3*st])&0xFF == 0 || fl[0]&fl[st]&fl[2*st]&fl[3*st]&fSig != 0 {
 					continue
 				}
 			}
@@ -390,6 +390,15 @@ func (s *t1Scratch) cleanPass(lut *[256]uint8, p int, causal bool) {
 			fi := (y0+1)*st + x + 1
 			y := y0
 			if ymax-y0 == 4 {
+				fl := s.flags[fi : fi+3*st+1]
+				if fl[0]&fl[st]&fl[2*st]&fl[3*st]&fSig != 0 {
+					// all four already significant: nothing to code
+					fl[0] &^= fVisit
+					fl[st] &^= fVisit
+					fl[2*st] &^= fVisit
+					fl[3*st] &^= fVisit
+					continue
+				}
 				f3 := s.flags[fi+3*st]
 				if causal {
 					f3 &^= causalMask
