@@ -125,7 +125,7 @@ func TestCorruptedBytes(t *testing.T) {
 			continue
 		}
 		fr := f.frames[0]
-		for k := 0; k < 40; k++ {
+		for k := 0; k < 15; k++ {
 			b := append([]byte(nil), fr...)
 			for j := 0; j < 1+k%3; j++ {
 				seed = seed*1664525 + 1013904223
