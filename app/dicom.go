@@ -87,7 +87,7 @@ func (l *listener) listen(a *App, port int) error {
 		return fmt.Errorf("DICOM listener on port %d: %w", port, err)
 	}
 	l.mu.Lock()
-	old, oldDone := l.cancel, l.done
+	old := l.cancel
 	ctx, cancel := context.WithCancel(a.ctx)
 	l.cancel, l.port, l.done = cancel, port, make(chan struct{})
 	done := l.done
@@ -96,7 +96,6 @@ func (l *listener) listen(a *App, port int) error {
 		// Stop accepting on the old port; its running associations finish
 		// on their own (Serve returns, and closes oldDone, after them).
 		old()
-		_ = oldDone
 	}
 	a.log.Info("dicom: listening", "aet", a.GetSettings().AETitle, "port", port)
 	go func() {
