@@ -41,6 +41,10 @@ type SCP struct {
 	Sink     Sink
 	Activity *Activity    // optional
 	Logger   *slog.Logger // optional
+	// PeerIsCalled: the SCP serves C-STORE sub-operations on an association
+	// WE requested (C-GET), so the sender of the objects is the called AE
+	// of dimse.Message.Peer, not the calling one (which is us).
+	PeerIsCalled bool
 	// OnStored (optional) is called after each successful commit.
 	OnStored func(ctx context.Context, r store.Result)
 
@@ -109,6 +113,9 @@ func (s *SCP) ServeDIMSE(ctx context.Context, _ dimse.ResponseWriter, req *dimse
 	peer, ok := PeerFrom(ctx)
 	if !ok {
 		peer.CallingAE, peer.Host = req.Peer.CallingAE, req.Peer.Addr
+		if s.PeerIsCalled {
+			peer.CallingAE = req.Peer.CalledAE
+		}
 		if h, _, err := net.SplitHostPort(peer.Host); err == nil {
 			peer.Host = h
 		}

@@ -373,31 +373,40 @@ func TestKillMidIngest(t *testing.T) {
 
 // Without Activity.Track (the mux handed straight to ul.NewServer), the SCP
 // takes the calling AE from dimse.Message.Peer: Source AE is written and
-// the activity is counted per calling AE and address.
+// the activity is counted per calling AE and address. With PeerIsCalled
+// (C-GET sub-operations on our own association) the source is the called AE.
 func TestSCPWithoutTrack(t *testing.T) {
-	dir := t.TempDir()
-	st := openStore(t, dir)
-	defer st.Close()
-	act := NewActivity(nil)
-	mux := dimse.NewMux(dimse.Options{Logger: quietLog()})
-	srv := ul.NewServer(ul.Policy{AETitle: "LIGHTBOX", Syntaxes: Register(mux, NewSCP(st, act, quietLog()), false)}, mux)
-	port := freePort(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); srv.ListenAndServe(ctx, "127.0.0.1:"+port) }()
-	defer func() { cancel(); <-done }()
-	dimsetest.WaitPort(t, "127.0.0.1:"+port, 5*time.Second)
-	var files []string
-	for i := 1; i <= 3; i++ {
-		p, _, _ := ctFile(t, i)
-		files = append(files, p)
-	}
-	if out, err := dimsetest.Run(t, 30*time.Second, "storescu", append([]string{"-aet", "UNTRACKED", "-aec", "LIGHTBOX", "127.0.0.1", port}, files...)...); err != nil {
-		t.Fatalf("storescu: %v %s", err, out)
-	}
-	checkArrived(t, &testSCP{st: st}, files, "UNTRACKED", true, nil)
-	l := act.List()
-	if len(l) != 1 || l[0].CallingAE != "UNTRACKED" || l[0].Host != "127.0.0.1" || l[0].Instances != 3 || l[0].State != "receiving" || l[0].ID == 0 {
-		t.Errorf("activity %+v", l)
+	for _, tc := range []struct {
+		peerIsCalled bool
+		source       string
+	}{{false, "UNTRACKED"}, {true, "LIGHTBOX"}} {
+		dir := t.TempDir()
+		st := openStore(t, dir)
+		act := NewActivity(nil)
+		mux := dimse.NewMux(dimse.Options{Logger: quietLog()})
+		scp := NewSCP(st, act, quietLog())
+		scp.PeerIsCalled = tc.peerIsCalled
+		srv := ul.NewServer(ul.Policy{AETitle: "LIGHTBOX", Syntaxes: Register(mux, scp, false)}, mux)
+		port := freePort(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); srv.ListenAndServe(ctx, "127.0.0.1:"+port) }()
+		dimsetest.WaitPort(t, "127.0.0.1:"+port, 5*time.Second)
+		var files []string
+		for i := 1; i <= 3; i++ {
+			p, _, _ := ctFile(t, i)
+			files = append(files, p)
+		}
+		if out, err := dimsetest.Run(t, 30*time.Second, "storescu", append([]string{"-aet", "UNTRACKED", "-aec", "LIGHTBOX", "127.0.0.1", port}, files...)...); err != nil {
+			t.Fatalf("storescu: %v %s", err, out)
+		}
+		checkArrived(t, &testSCP{st: st}, files, tc.source, true, nil)
+		l := act.List()
+		if len(l) != 1 || l[0].CallingAE != "UNTRACKED" || l[0].Host != "127.0.0.1" || l[0].Instances != 3 || l[0].State != "receiving" || l[0].ID == 0 {
+			t.Errorf("activity %+v", l)
+		}
+		cancel()
+		<-done
+		st.Close()
 	}
 }
