@@ -9,6 +9,7 @@ import {
   Enums,
   RenderingEngine,
   eventTarget,
+  imageLoader,
   utilities as csUtils,
   type StackViewport,
   type Types,
@@ -1133,6 +1134,27 @@ export class Viewer {
     const cam = vp.getCamera();
     vp.setCamera({ parallelScale: (cam.parallelScale ?? 1) * (s0 / s) });
     vp.render();
+  }
+
+  /** Benchmark hook: loads every frame of a cell's stack into the cache; resolves with the ms taken. */
+  async benchPrefetch(cellIndex: number): Promise<number> {
+    const c = this.cells[cellIndex];
+    const t0 = performance.now();
+    await Promise.all(c.imageIds.map((id) => imageLoader.loadAndCacheImage(id).catch(() => undefined)));
+    return performance.now() - t0;
+  }
+
+  /** Benchmark hook: shows n consecutive images, one per animation frame; resolves with frames per second. */
+  async benchScroll(cellIndex: number, n: number): Promise<number> {
+    const c = this.cells[cellIndex];
+    const vp = this.stackVp(c);
+    if (!vp || !c.imageIds.length) return 0;
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      await vp.setImageIdIndex(i % c.imageIds.length);
+      await new Promise((r) => requestAnimationFrame(r));
+    }
+    return n / ((performance.now() - t0) / 1000);
   }
 
   mprWorldToClient(i: number, world: Types.Point3): [number, number] | null {

@@ -1,0 +1,58 @@
+// Viewer benchmark (not a timed test: it prints figures and asserts only that
+// things worked). Runs when LIGHTBOX_URL and LIGHTBOX_BENCH_PATIENT (the
+// Patient ID of a large CT study in the store, e.g. 500 slices of 512x512)
+// are set; skipped otherwise.
+//   time to first image after opening the study; sustained stack-scroll fps
+//   once cached; time until MPR is ready; peak JS heap.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch } from './chromium.mjs';
+
+const BASE = (process.env.LIGHTBOX_URL || '').replace(/\/$/, '');
+const PATIENT = process.env.LIGHTBOX_BENCH_PATIENT || '';
+const skip = BASE && PATIENT ? false : 'set LIGHTBOX_URL and LIGHTBOX_BENCH_PATIENT to run the viewer benchmark';
+
+test('viewer benchmark on a large CT', { skip }, async () => {
+  const q = { patientName: '', patientID: PATIENT, dateFrom: '', dateTo: '', modality: '', accession: '', description: '', sort: 'patientName', desc: false, limit: 10, offset: 0 };
+  const r = await fetch(`${BASE}/api/call/ListStudies`, { method: 'POST', body: JSON.stringify([q]) });
+  const study = (await r.json()).find((s) => s.patientID === PATIENT);
+  assert.ok(study, `no study of ${PATIENT}`);
+  const { context, close } = await launch({ width: 1400, height: 900 });
+  try {
+    const page = await context.newPage();
+    let peak = 0;
+    const sample = async () => {
+      const h = await page.evaluate(() => performance.memory?.usedJSHeapSize ?? 0).catch(() => 0);
+      peak = Math.max(peak, h);
+    };
+    // Load the app first, then time opening the study in the viewer.
+    await page.goto(`${BASE}/#/studies`);
+    await page.waitForLoadState('load');
+    await page.waitForTimeout(500);
+    const t0 = Date.now();
+    await page.evaluate((uid) => (location.hash = `#/viewer/${encodeURIComponent(uid)}`), study.studyInstanceUID);
+    await page.waitForFunction(() => window.__lbViewer?.debugState().cells[0]?.corners[2], null, { timeout: 120000, polling: 10 });
+    const firstImage = Date.now() - t0;
+    const st = await page.evaluate(() => window.__lbViewer.debugState());
+    assert.ok(st.cells[0].count >= 100, `a large stack (${st.cells[0].count})`);
+    await sample();
+    const prefetchMs = await page.evaluate(() => window.__lbViewer.benchPrefetch(0));
+    await sample();
+    const fps = await page.evaluate((n) => window.__lbViewer.benchScroll(0, n), Math.min(300, st.cells[0].count));
+    await sample();
+    const m0 = Date.now();
+    await page.keyboard.press('Shift+M');
+    await page.waitForFunction(() => window.__lbViewer.mprState()?.loadedMs >= 0, null, { timeout: 300000 });
+    const mprWall = Date.now() - m0;
+    const mpr = await page.evaluate(() => window.__lbViewer.mprState());
+    await sample();
+    console.log(
+      `# viewer bench: ${st.cells[0].count} slices; first image ${firstImage} ms; all frames cached in ${Math.round(prefetchMs)} ms; ` +
+        `scroll ${fps.toFixed(1)} fps; MPR first render ${Math.round(mpr.readyMs)} ms, complete ${mprWall} ms; peak JS heap ${(peak / 1048576).toFixed(0)} MB`,
+    );
+    assert.ok(fps > 0);
+  } finally {
+    await close();
+  }
+});
