@@ -25,6 +25,15 @@ interface WailsWindow {
 
 const w = window as unknown as WailsWindow;
 
+// Web mode behind an access token: the page is opened as /?token=XYZ and the
+// server answers with a cookie that carries the token from then on. Drop the
+// token from the address bar so it does not end up in bookmarks or screenshots.
+if (mode() === 'web' && new URLSearchParams(location.search).has('token')) {
+  const u = new URL(location.href);
+  u.searchParams.delete('token');
+  history.replaceState(history.state, '', u.pathname + u.search + u.hash);
+}
+
 /** An error returned by the Go side (a method's error, or HTTP failure). */
 export class ApiError extends Error {
   constructor(
