@@ -81,6 +81,19 @@ type Store struct {
 	log  *slog.Logger
 	wmu  sync.Mutex // serialises index writes
 	text TextDecoder
+	dirs sync.Map // object directories known to exist
+}
+
+// mkdirs creates an object directory once per process.
+func (s *Store) mkdirs(dir string) error {
+	if _, ok := s.dirs.Load(dir); ok {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	s.dirs.Store(dir, true)
+	return nil
 }
 
 // Open opens (creating if needed) the store in dir.
@@ -91,7 +104,7 @@ func Open(dir string, opt Options) (*Store, error) {
 		}
 	}
 	dsn := "file:" + filepath.Join(dir, "index.db") + "?_journal_mode=WAL&_busy_timeout=10000&_synchronous=NORMAL&_foreign_keys=on&_txlock=immediate"
-	db, err := gorm.Open(sqlite.Open(dsn), &gorm.Config{Logger: logger.Discard, SkipDefaultTransaction: true})
+	db, err := gorm.Open(sqlite.Open(dsn), &gorm.Config{Logger: logger.Discard, SkipDefaultTransaction: true, PrepareStmt: true})
 	if err != nil {
 		return nil, fmt.Errorf("store: open index: %w", err)
 	}
@@ -296,7 +309,7 @@ func (s *Store) commitLocked(in *Incoming, info *extracted, expect *Expect, res 
 	}
 	rel := objectPath(info.inst.SOPInstanceUID)
 	dst := filepath.Join(s.dir, "objects", rel)
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+	if err := s.mkdirs(filepath.Dir(dst)); err != nil {
 		return Result{}, "", wrapSpace(err)
 	}
 	if err := os.Rename(in.path, dst); err != nil {
