@@ -411,6 +411,8 @@ test('angle, Cobb angle, freehand ROI and arrow annotation', { skip }, async () 
 test('MONOCHROME1 CR shows inverted grey (low stored value = white)', { skip }, async () => {
   const study = await studyOf('PHANTOM-CR');
   const cr = await seriesOf(study, 'cr ele');
+  await page.goto('about:blank');
+  await rpc('SaveAnnotations', study, ''); // start without saved measurements
   await openStudy(study);
   await showSeries(cr.seriesInstanceUID);
   const low = grey(await pixel(0, 8, 184)); // step 0: stored 0
