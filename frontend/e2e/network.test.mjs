@@ -291,6 +291,40 @@ test('send back to Orthanc with the keyboard picker: job done, Orthanc has the s
   await shot('transfers-send.png');
 });
 
+test('a send to a node that does not answer stops; its instances expand with the reason; Retry starts a new job', async () => {
+  await api('SaveNode', '', { name: 'Nobody e2e', aeTitle: 'NOBODY', host: '127.0.0.1', port: 18539, encoding: '', retrieve: 'C-GET', localPort: 0, maxAssociations: 1, assumeCharset: '', description: 'nothing listens here' });
+  await page.click('.nav-btn[data-view="studies"]');
+  await page.locator(`[data-view="studies"] table.study-table tbody tr[data-uid="${STUDY}"]`).click();
+  const before = await jobIDs();
+  await page.locator('.strip [data-action="send-study"]').click();
+  const picker = page.locator('#send-picker');
+  await picker.waitFor();
+  await page.keyboard.press('Home');
+  for (let i = 0; i < 10 && (await picker.locator('li[aria-selected="true"]').getAttribute('data-name')) !== 'Nobody e2e'; i++) await page.keyboard.press('ArrowDown');
+  assert.equal(await picker.locator('li[aria-selected="true"]').getAttribute('data-name'), 'Nobody e2e');
+  await page.keyboard.press('Enter');
+  const j = await waitJob('send', before, 30000);
+  assert.equal(j.state, 'stopped', j.message);
+  assert.equal(j.done, 0);
+  assert.equal(j.errors.length, files.length, 'every instance is listed as not sent');
+  await page.click('.nav-btn[data-view="transfers"]');
+  const card = page.locator(`article.job[data-job="${j.id}"]`);
+  await card.waitFor();
+  await card.locator('.job-errors-box > summary').click();
+  const first = card.locator('.job-errors li').first();
+  await first.locator('.err-details > summary').click();
+  assert.match(await first.locator('.err-meaning').textContent(), /not sent.*Retry/);
+  const retry = card.locator('[data-action="retry"]');
+  assert.equal(await retry.count(), 1, 'Retry on a stopped send');
+  await shot('transfers-send-stopped.png');
+  const ids = await jobIDs();
+  await retry.click();
+  const again = await waitJob('send', ids, 30000);
+  assert.match(again.title, new RegExp(`^Retry: send ${files.length} instances to NOBODY`));
+  assert.equal(again.state, 'stopped');
+  await api('DeleteNode', 'Nobody e2e');
+});
+
 test('retrieve by C-MOVE arrives on our listener and shows in Incoming', async () => {
   await page.click('.nav-btn[data-view="nodes"]');
   await nodeRow(NODE).locator('[data-action="edit"]').click();

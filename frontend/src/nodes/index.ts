@@ -27,12 +27,13 @@ export function initNodesView(): void {
     h('thead', null, h('tr', null, ...['', 'Name', 'AE title', 'Address', 'Retrieve', 'Encoding', 'Echo', ''].map((t) => h('th', null, t)))),
     tbody,
   );
+  const emptyAdd = button('Add node…', () => void add(), 'btn-primary');
   const empty = h(
     'div',
     { class: 'empty-state', hidden: true },
     h('h2', null, 'No DICOM nodes yet'),
     h('p', null, 'Add the PACS or modality you want to query, retrieve from and send to. You need its AE title, host and port.'),
-    button('Add node…', () => void add(), 'btn-primary'),
+    emptyAdd,
   );
   const addBtn = button('Add node…', () => void add(), 'btn-primary', 'Add a remote DICOM node (A)');
   addBtn.dataset.action = 'add-node';
@@ -173,6 +174,7 @@ export function initNodesView(): void {
       banner.hidden = false;
     } else banner.hidden = true;
     addBtn.disabled = !!l.error;
+    emptyAdd.hidden = !!l.error; // saving is refused until nodes.xml is fixed: no dead button
     if (selected && !list.some((n) => n.name === selected)) selected = null;
     render();
     showMoveHelp();

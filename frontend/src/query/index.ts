@@ -87,7 +87,7 @@ export function initQueryView(): void {
     ev.preventDefault();
     void startQuery();
   });
-  const statusLine = h('div', { class: 'query-status', aria: { live: 'polite' }, dataset: { state: 'idle' } });
+  const statusLine = h('div', { class: 'query-status', aria: { live: 'polite' }, dataset: { state: 'idle' }, hidden: true });
 
   // ---- table ----
   const tbody = h('tbody');
@@ -117,6 +117,8 @@ export function initQueryView(): void {
   function fillNodes(): void {
     const cur = nodeSel.value;
     nodeSel.replaceChildren(...nodeList.map((n) => h('option', { attrs: { value: n.name } }, `${n.name} (${n.aeTitle})`)));
+    if (nodeList.length === 0) nodeSel.append(h('option', { attrs: { value: '' } }, 'No nodes'));
+    nodeSel.disabled = nodeList.length === 0;
     if (nodeList.some((n) => n.name === cur)) nodeSel.value = cur;
     searchBtn.disabled = nodeList.length === 0;
     renderEmpty();
@@ -138,6 +140,7 @@ export function initQueryView(): void {
   function setStatus(state: 'idle' | 'running' | 'done' | 'error', text: string): void {
     statusLine.dataset.state = state;
     statusLine.textContent = text;
+    statusLine.hidden = text === '';
   }
 
   async function cancelQuery(): Promise<void> {

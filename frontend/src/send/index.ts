@@ -6,7 +6,7 @@ import { net } from '../api/network';
 import type { DicomNode, SendRequest } from '../api/types';
 import { showView } from '../shell';
 import { track } from '../transfers/jobs';
-import { lastEcho, nodes } from '../nodes/store';
+import { lastEcho, reloadNodes } from '../nodes/store';
 import { echoLight, echoText, light } from '../nodes/echo';
 import { errorText, h } from '../ui/dom';
 import { toast } from '../ui/toast';
@@ -27,7 +27,7 @@ export async function sendTo(what: SendWhat): Promise<string> {
   let list: DicomNode[];
   let loadError = '';
   try {
-    const l = await nodes();
+    const l = await reloadNodes(); // fresh: nodes may have changed elsewhere
     list = l.nodes;
   } catch (e) {
     list = [];

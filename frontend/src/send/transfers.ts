@@ -45,7 +45,7 @@ const STATUS_MEANING: [RegExp, string][] = [
 /** The plain-words meaning of the first status code (0xNNNN) in a reason, or "". */
 export function statusMeaning(reason: string): string {
   const m = /0x([0-9a-f]{4})/i.exec(reason);
-  if (!m) return /not sent/i.test(reason) ? 'not sent: the connection stopped first; Retry sends it' : '';
+  if (!m) return /not sent/i.test(reason) ? 'not sent: the connection failed before this instance went out; "Retry remaining" sends it again' : '';
   const code = m[1].toUpperCase();
   for (const [re, text] of STATUS_MEANING) if (re.test(code)) return `0x${code}: ${text}`;
   return `0x${code}`;
@@ -95,8 +95,7 @@ export function initNetworkTransfers(): void {
       const meaning = statusMeaning(reason);
       li.dataset.meaning = meaning;
       if (!meaning) continue;
-      const item = li.querySelector('.err-item')?.textContent ?? '';
-      const d = h('details', { class: 'err-details' }, h('summary', null, reason), h('div', { class: 'err-meaning' }, meaning), h('div', { class: 'muted' }, item));
+      const d = h('details', { class: 'err-details' }, h('summary', null, reason), h('div', { class: 'err-meaning' }, meaning));
       li.querySelector('.err-reason')?.replaceChildren(d);
     }
   });
