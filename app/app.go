@@ -129,6 +129,7 @@ func Open(cfg Config) (*App, error) {
 	}
 	a.store = st
 	a.settings = a.loadSettings()
+	st.SetFsync(a.settings.Fsync)
 	a.openNodes()
 	return a, nil
 }

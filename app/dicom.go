@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"lightbox/backend/dimse"
+	"lightbox/backend/storage"
 	"lightbox/backend/ul"
 	"lightbox/backend/verify"
 )
@@ -64,11 +65,17 @@ func StartDICOM(a *App) error {
 		syntaxes[uid] = sp
 	}
 	a.syntaxes = syntaxes
-	srv := ul.NewServer(a.policy(s, syntaxes), mux, ul.WithLogger(a.log), ul.WithEventHook(a.associationEvent))
+	srv := ul.NewServer(a.policy(s, syntaxes), a.trackAssociations(mux), ul.WithLogger(a.log), ul.WithEventHook(a.associationEvent))
 	l := &listener{srv: srv, mux: mux}
 	a.dicom = l
 	a.onSettings = func(ns Settings) {
-		srv.SetPolicy(a.policy(ns, a.syntaxes))
+		a.store.SetFsync(ns.Fsync)
+		syn := map[string]ul.SyntaxPolicy{dimse.VerificationSOPClass: syntaxes[dimse.VerificationSOPClass]}
+		for uid, sp := range storage.Policies(ns.PreferUncompressed) {
+			syn[uid] = sp
+		}
+		a.syntaxes = syn
+		srv.SetPolicy(a.policy(ns, syn))
 		l.mu.Lock()
 		port := l.port
 		l.mu.Unlock()

@@ -80,6 +80,9 @@ func (m *jobManager) start(kind, title string, fn func(ctx context.Context, j *j
 			j.v.State = "cancelled"
 		case errors.Is(err, errStopped):
 			j.v.State = "stopped"
+			if j.v.Message == "" {
+				j.v.Message = err.Error()
+			}
 		case err != nil:
 			j.v.State = "failed"
 			j.v.Message = err.Error()

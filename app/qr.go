@@ -227,6 +227,7 @@ func (a *App) runRetrieve(ctx context.Context, j *job, n nodes.Node, req Retriev
 		res, err = qr.Move(xctx, t, r, a.GetSettings().AETitle, onPending, cancel)
 	} else {
 		scp := storage.NewSCP(a.store, nil, a.log)
+		scp.PeerIsCalled = true // sub-operations come from the PACS we called
 		res, err = qr.Get(xctx, t, r, a.sopClassesOf(xctx, t, req), scp, onPending, cancel)
 	}
 	if err != nil {

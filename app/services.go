@@ -35,5 +35,5 @@ func (a *App) activity() *storage.Activity {
 // storing into the local store (durable and indexed before Success).
 func (a *App) registerServices(mux *dimse.Mux) map[string]ul.SyntaxPolicy {
 	scp := storage.NewSCP(a.store, a.activity(), a.log)
-	return storage.Register(mux, scp, false)
+	return storage.Register(mux, scp, a.GetSettings().PreferUncompressed)
 }

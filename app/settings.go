@@ -17,6 +17,9 @@ type Settings struct {
 	AllowOnlyKnownAEs bool   `json:"allowOnlyKnownAEs"`
 	FallbackCharset   string `json:"fallbackCharset"`
 	Fsync             bool   `json:"fsync"`
+	// PreferUncompressed: the Storage SCP picks an uncompressed transfer
+	// syntax when the sender offers one (default: keep the sender's own).
+	PreferUncompressed bool `json:"preferUncompressed"`
 }
 
 // DefaultSettings are used for anything never set.
@@ -38,6 +41,7 @@ func (a *App) loadSettings() Settings {
 	}
 	s.AllowOnlyKnownAEs = st.Setting("allowOnlyKnownAEs") == "true"
 	s.FallbackCharset = st.Setting("fallbackCharset")
+	s.PreferUncompressed = st.Setting("preferUncompressed") == "true"
 	if v := st.Setting("fsync"); v != "" {
 		s.Fsync = v == "true"
 	}
@@ -74,7 +78,8 @@ func (a *App) SaveSettings(s Settings) (Settings, error) {
 		return Settings{}, fmt.Errorf("unknown character set %q", s.FallbackCharset)
 	}
 	kv := map[string]string{"aeTitle": s.AETitle, "port": strconv.Itoa(s.Port), "maxAssociations": strconv.Itoa(s.MaxAssociations),
-		"allowOnlyKnownAEs": strconv.FormatBool(s.AllowOnlyKnownAEs), "fallbackCharset": s.FallbackCharset, "fsync": strconv.FormatBool(s.Fsync)}
+		"allowOnlyKnownAEs": strconv.FormatBool(s.AllowOnlyKnownAEs), "fallbackCharset": s.FallbackCharset, "fsync": strconv.FormatBool(s.Fsync),
+		"preferUncompressed": strconv.FormatBool(s.PreferUncompressed)}
 	for k, v := range kv {
 		if err := a.store.SetSetting(k, v); err != nil {
 			return Settings{}, err

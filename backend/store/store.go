@@ -28,6 +28,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -82,7 +83,11 @@ type Store struct {
 	wmu  sync.Mutex // serialises index writes
 	text TextDecoder
 	dirs sync.Map // object directories known to exist
+	sync atomic.Bool
 }
+
+// SetFsync turns syncing files before they are indexed on or off.
+func (s *Store) SetFsync(on bool) { s.sync.Store(on) }
 
 // mkdirs creates an object directory once per process.
 func (s *Store) mkdirs(dir string) error {
@@ -116,6 +121,7 @@ func Open(dir string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("store: migrate: %w", err)
 	}
 	s := &Store{dir: dir, db: db, opt: opt, log: opt.Logger, text: opt.Text}
+	s.sync.Store(opt.Fsync)
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -235,7 +241,7 @@ func (in *Incoming) Commit(ctx context.Context, source string, expect *Expect) (
 	}
 	defer in.Abort()
 	s := in.s
-	if s.opt.Fsync {
+	if s.sync.Load() {
 		if err := in.f.Sync(); err != nil {
 			return Result{}, wrapSpace(err)
 		}
@@ -277,7 +283,7 @@ func (in *Incoming) Commit(ctx context.Context, source string, expect *Expect) (
 	// The rename is durable once its directory is synced; done outside the
 	// index lock so that parallel commits do not queue behind each other's
 	// sync. A crash before it leaves a row without a file, which Open drops.
-	if s.opt.Fsync {
+	if s.sync.Load() {
 		syncDir(dir)
 	}
 	if s.opt.OnChange != nil {
