@@ -540,6 +540,32 @@ test('2x2 layout, drag a series into a viewport, tag browser, help, export', { s
   assert.ok(fs.statSync(file).size > 2000);
 });
 
+test('synchronised scrolling and reference lines across two series of one frame of reference', { skip }, async () => {
+  const study = await studyOf('PHANTOM-CT');
+  const ele = await seriesOf(study, 'ct ele');
+  const ile = await seriesOf(study, 'ct ile');
+  await openStudy(study);
+  await page.keyboard.press('Shift+Digit2');
+  await page.waitForFunction(() => window.__lbViewer.debugState().cells.length === 2);
+  await showSeries(ele.seriesInstanceUID, 0);
+  await showSeries(ile.seriesInstanceUID, 1);
+  await page.click('.vw-cell[data-cell="0"]', { position: { x: 5, y: 5 } });
+  await page.keyboard.press('s');
+  await settle(800); // metas of both stacks
+  await page.keyboard.press('End');
+  await page.waitForFunction(() => window.__lbViewer.debugState().cells[1].index === 19, null, { timeout: 15000 });
+  await settle(400);
+  assert.equal(await sliceNumber(1), 20, 'the other viewport shows the same slice');
+  await page.keyboard.press('ArrowUp');
+  await page.keyboard.press('ArrowUp');
+  await page.waitForFunction(() => window.__lbViewer.debugState().cells[1].index === 17, null, { timeout: 15000 });
+  await page.keyboard.press('s'); // sync off
+  await page.keyboard.press('ArrowUp');
+  await settle(400);
+  assert.equal((await state()).cells[1].index, 17, 'no longer follows');
+  await shot('viewer-1x2-sync');
+});
+
 test('MPR: sagittal pixel at a known coordinate; 3D renders; non-volume explained', { skip }, async () => {
   const study = await studyOf('PHANTOM-CT');
   const ct = await seriesOf(study, 'ct ele');
