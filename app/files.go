@@ -252,6 +252,9 @@ type UploadResult struct {
 
 func (a *App) serveUpload(w http.ResponseWriter, r *http.Request) {
 	name := r.Header.Get("X-Filename")
+	if u, err := url.PathUnescape(name); err == nil {
+		name = u // the browser percent-encodes names that are not plain ASCII
+	}
 	if name == "" {
 		name = "upload"
 	}
