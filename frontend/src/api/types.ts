@@ -106,6 +106,7 @@ export interface Settings {
   allowOnlyKnownAEs: boolean;
   fallbackCharset: string;
   fsync: boolean;
+  preferUncompressed: boolean;
 }
 
 /** Result of POST /files/upload for one file (UploadResult on the Go side). */

@@ -64,6 +64,7 @@ export function initSettingsView(): void {
   const allow = h('input', { id: 's-allowOnlyKnownAEs', type: 'checkbox' });
   const charset = h('select', { id: 's-fallbackCharset', class: 'input' }, ...CHARSETS.map((c) => h('option', { attrs: { value: c.term } }, c.term ? `${c.term} — ${c.label}` : c.label)));
   const fsync = h('input', { id: 's-fsync', type: 'checkbox' });
+  const uncompressed = h('input', { id: 's-preferUncompressed', type: 'checkbox' });
   const problems = h('div', { class: 'error-text', role: 'alert' });
   const save = h('button', { type: 'submit', class: 'btn btn-primary', disabled: true }, 'Save');
   const revert = button('Revert', () => fill(loaded), '', 'Discard unsaved changes');
@@ -81,6 +82,7 @@ export function initSettingsView(): void {
     row('AE title', ae, 'The Application Entity title other nodes use to reach Lightbox (1–16 characters).'),
     row('Port', port, 'TCP port of the DICOM listener (C-ECHO, C-STORE). 104 and 11112 are usual.'),
     row('Max associations', maxAssoc, 'How many incoming associations may run at the same time.'),
+    row('Prefer uncompressed', h('span', { class: 'check' }, uncompressed, h('label', { attrs: { for: 's-preferUncompressed' } }, 'Receive uncompressed when the sender offers it')), "Off: keep the sender's own compression and store it verbatim."),
     row('Only known AEs', h('span', { class: 'check' }, allow, h('label', { attrs: { for: 's-allowOnlyKnownAEs' } }, 'Accept associations only from nodes in the node list')), 'Off: any calling AE may send images.'),
     h('h2', null, 'Data'),
     row('Fallback character set', charset, 'Used to decode text in files without a Specific Character Set (0008,0005).'),
@@ -97,6 +99,7 @@ export function initSettingsView(): void {
       allowOnlyKnownAEs: allow.checked,
       fallbackCharset: charset.value,
       fsync: fsync.checked,
+      preferUncompressed: uncompressed.checked,
     };
   }
   function validate(): string[] {
@@ -120,6 +123,7 @@ export function initSettingsView(): void {
     }
     charset.value = s.fallbackCharset;
     fsync.checked = s.fsync;
+    uncompressed.checked = s.preferUncompressed;
     update();
   }
   form.addEventListener('input', update);
