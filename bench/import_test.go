@@ -1,14 +1,10 @@
 package bench
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -71,36 +67,7 @@ func BenchmarkImport1000CT(b *testing.B) {
 		o := startOrthanc(b, 18342, 14342, "BENCH", 14343)
 		for i := 0; i < b.N; i++ {
 			t0 := time.Now()
-			var wg sync.WaitGroup
-			work := make(chan string)
-			errs := make(chan error, len(files))
-			for w := 0; w < 4; w++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for f := range work {
-						data, _ := os.ReadFile(f)
-						resp, err := http.Post(fmt.Sprintf("http://127.0.0.1:%d/instances", o.http), "application/dicom", bytes.NewReader(data))
-						if err != nil {
-							errs <- err
-							continue
-						}
-						resp.Body.Close()
-						if resp.StatusCode != 200 {
-							errs <- fmt.Errorf("HTTP %d", resp.StatusCode)
-						}
-					}
-				}()
-			}
-			for _, f := range files {
-				work <- f
-			}
-			close(work)
-			wg.Wait()
-			close(errs)
-			for err := range errs {
-				b.Fatalf("Orthanc upload: %v", err)
-			}
+			o.load(b, files, 4)
 			report(b, len(files), total, time.Since(t0))
 		}
 	})
