@@ -291,6 +291,18 @@ test('send back to Orthanc with the keyboard picker: job done, Orthanc has the s
   await shot('transfers-send.png');
 });
 
+test('Shift+S in the viewer opens the picker for the study shown; Esc closes it', async () => {
+  await page.goto(new URL(`/#/viewer/${encodeURIComponent(STUDY)}`, BASE).href);
+  await page.locator('[data-view="viewer"]').waitFor();
+  await page.keyboard.press('Shift+S');
+  const picker = page.locator('#send-picker');
+  await picker.waitFor();
+  assert.match(await page.locator('.send-dialog .send-what').textContent(), /study open in the viewer/);
+  await page.keyboard.press('Escape');
+  await picker.waitFor({ state: 'detached' });
+  await page.goto(new URL('/#/studies', BASE).href);
+});
+
 test('a send to a node that does not answer stops; its instances expand with the reason; Retry starts a new job', async () => {
   await api('SaveNode', '', { name: 'Nobody e2e', aeTitle: 'NOBODY', host: '127.0.0.1', port: 18539, encoding: '', retrieve: 'C-GET', localPort: 0, maxAssociations: 1, assumeCharset: '', description: 'nothing listens here' });
   await page.click('.nav-btn[data-view="studies"]');
