@@ -540,7 +540,7 @@ test('2x2 layout, drag a series into a viewport, tag browser, help, export', { s
   assert.ok(fs.statSync(file).size > 2000);
 });
 
-test('synchronised scrolling and reference lines across two series of one frame of reference', { skip }, async () => {
+test('synchronised scrolling across two series of one frame of reference', { skip }, async () => {
   const study = await studyOf('PHANTOM-CT');
   const ele = await seriesOf(study, 'ct ele');
   const ile = await seriesOf(study, 'ct ile');

@@ -560,8 +560,7 @@ export class Viewer {
       }
       cell.imageIds = e.imageIds;
       cell.prefetch.setImageIds(e.imageIds);
-      const first = parseImageId(e.imageIds[Math.min(index, e.imageIds.length - 1)])!;
-      await ensureMeta(first.id);
+      // (The loader fetches the first image's meta and pixels in parallel.)
       const vp = this.stackVp(cell);
       if (!vp) return;
       const t0 = performance.now();
