@@ -18,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"lightbox/backend/testcorpus"
 )
 
 // Tool returns the path of an installed program or fails the test.
@@ -143,15 +145,7 @@ func OrthancUpload(t testing.TB, httpPort string, files ...string) {
 // $HOME/.cache/lightbox/corpus) or fails with "corpus missing".
 func Corpus(t testing.TB) string {
 	t.Helper()
-	dir := os.Getenv("LIGHTBOX_CORPUS")
-	if dir == "" {
-		home, _ := os.UserHomeDir()
-		dir = filepath.Join(home, ".cache", "lightbox", "corpus")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "manifest.tsv")); err != nil {
-		t.Fatal("corpus missing: run make corpus")
-	}
-	return dir
+	return testcorpus.Dir(t)
 }
 
 // Part10 splits a DICOM Part 10 file into the transfer syntax UID of its
