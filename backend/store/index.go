@@ -131,9 +131,43 @@ func checkImage(f *dcm.File) error {
 	return nil
 }
 
-// index writes the rows of one object. Caller holds wmu.
+// idCache maps patient keys, Study and Series Instance UIDs to row IDs so
+// that indexing an object of a known series costs no lookups. It is used
+// and changed only under wmu, and reset whenever rows may have gone
+// (delete, recount, a failed transaction).
+type idCache struct {
+	patients map[string]uint
+	studies  map[string]uint
+	series   map[string]seriesIDs
+}
+
+type seriesIDs struct{ id, study uint }
+
+func (c *idCache) reset() { *c = idCache{} }
+
+func (c *idCache) init() {
+	if c.patients == nil {
+		c.patients, c.studies, c.series = map[string]uint{}, map[string]uint{}, map[string]seriesIDs{}
+	}
+}
+
+// index writes the rows of one object in its own transaction. Caller holds wmu.
 func (s *Store) index(x *extracted, exists bool, old Instance) error {
-	return s.db.Transaction(func(tx *gorm.DB) error {
+	err := s.db.Transaction(func(tx *gorm.DB) error { return s.indexTx(tx, x, exists, old) })
+	if err != nil {
+		s.ids.reset()
+	}
+	return err
+}
+
+// indexTx writes the rows of one object inside tx. Counts are updated
+// incrementally for a new instance; a replacement recounts. Caller holds
+// wmu and resets s.ids if tx rolls back.
+func (s *Store) indexTx(tx *gorm.DB, x *extracted, exists bool, old Instance) error {
+	c := &s.ids
+	c.init()
+	pid, ok := c.patients[x.patient.Key]
+	if !ok {
 		if err := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "key"}}, DoNothing: true}).Create(&x.patient).Error; err != nil {
 			return err
 		}
@@ -142,38 +176,63 @@ func (s *Store) index(x *extracted, exists bool, old Instance) error {
 				return err
 			}
 		}
+		pid = x.patient.ID
+		c.patients[x.patient.Key] = pid
+	}
+	stID, ok := c.studies[x.study.StudyInstanceUID]
+	if !ok {
 		var st Study
 		if tx.Where("study_instance_uid = ?", x.study.StudyInstanceUID).Limit(1).Find(&st).RowsAffected == 0 {
-			x.study.PatientRef = x.patient.ID
+			x.study.PatientRef = pid
 			x.study.ReceivedAt = x.inst.ReceivedAt
 			if err := tx.Create(&x.study).Error; err != nil {
 				return err
 			}
 			st = x.study
 		}
-		var se Series
-		if tx.Where("series_instance_uid = ?", x.series.SeriesInstanceUID).Limit(1).Find(&se).RowsAffected == 0 {
-			x.series.StudyRef = st.ID
+		stID = st.ID
+		c.studies[x.study.StudyInstanceUID] = stID
+	}
+	se, ok := c.series[x.series.SeriesInstanceUID]
+	newSeries := false
+	if !ok {
+		var row Series
+		if tx.Where("series_instance_uid = ?", x.series.SeriesInstanceUID).Limit(1).Find(&row).RowsAffected == 0 {
+			x.series.StudyRef = stID
 			if err := tx.Create(&x.series).Error; err != nil {
 				return err
 			}
-			se = x.series
+			row, newSeries = x.series, true
 		}
-		x.inst.SeriesRef = se.ID
-		if exists {
-			x.inst.ID = old.ID
-			if err := tx.Save(&x.inst).Error; err != nil {
-				return err
-			}
-			if old.SeriesRef != se.ID {
-				recountSeries(tx, old.SeriesRef)
-			}
-		} else if err := tx.Create(&x.inst).Error; err != nil {
+		se = seriesIDs{id: row.ID, study: row.StudyRef}
+		c.series[x.series.SeriesInstanceUID] = se
+	}
+	x.inst.SeriesRef = se.id
+	if exists {
+		x.inst.ID = old.ID
+		if err := tx.Save(&x.inst).Error; err != nil {
 			return err
 		}
-		recountSeries(tx, se.ID)
+		if old.SeriesRef != se.id {
+			recountSeries(tx, old.SeriesRef)
+		}
+		recountSeries(tx, se.id)
+		// A recount may delete emptied rows: forget cached IDs.
+		c.reset()
 		return nil
-	})
+	}
+	if err := tx.Create(&x.inst).Error; err != nil {
+		return err
+	}
+	if err := tx.Exec("UPDATE series SET num_instances = num_instances + 1 WHERE id = ?", se.id).Error; err != nil {
+		return err
+	}
+	if newSeries {
+		// num_series and modalities change: derive them from the series rows.
+		recountStudy(tx, se.study)
+		return nil
+	}
+	return tx.Exec("UPDATE studies SET num_instances = num_instances + 1 WHERE id = ?", se.study).Error
 }
 
 // recountSeries updates the counts of a series and its study.
@@ -219,6 +278,7 @@ func recountStudy(tx *gorm.DB, studyID uint) {
 }
 
 func (s *Store) recountAll() {
+	s.ids.reset()
 	var ids []uint
 	s.db.Model(&Series{}).Pluck("id", &ids)
 	for _, id := range ids {

@@ -269,6 +269,7 @@ func (s *Store) DeleteSeries(ctx context.Context, seriesUID string) error {
 		recountSeries(tx, se.ID)
 		return nil
 	})
+	s.ids.reset()
 	s.wmu.Unlock()
 	if err != nil {
 		return err

@@ -84,22 +84,13 @@ type Store struct {
 	text TextDecoder
 	dirs sync.Map // object directories known to exist
 	sync atomic.Bool
+	// group batches concurrent commits; ids caches row IDs (under wmu).
+	group committer
+	ids   idCache
 }
 
 // SetFsync turns syncing files before they are indexed on or off.
 func (s *Store) SetFsync(on bool) { s.sync.Store(on) }
-
-// mkdirs creates an object directory once per process.
-func (s *Store) mkdirs(dir string) error {
-	if _, ok := s.dirs.Load(dir); ok {
-		return nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	s.dirs.Store(dir, true)
-	return nil
-}
 
 // Open opens (creating if needed) the store in dir.
 func Open(dir string, opt Options) (*Store, error) {
@@ -235,19 +226,23 @@ type Result struct {
 
 // Commit makes the object durable and indexes it. Whatever happens, the
 // Incoming is finished afterwards (its temp file is gone or renamed).
+//
+// With fsync on, Commit returns nil only after the file's data is synced,
+// the rename is durable (its directory synced) and the row is committed.
+// Concurrent commits are grouped: one leader renames and indexes a batch in
+// one SQLite transaction and syncs each distinct directory once, then
+// releases every waiter of the batch.
 func (in *Incoming) Commit(ctx context.Context, source string, expect *Expect) (Result, error) {
 	if in.done {
 		return Result{}, errors.New("store: incoming already finished")
 	}
 	defer in.Abort()
 	s := in.s
-	if s.sync.Load() {
-		if err := in.f.Sync(); err != nil {
-			return Result{}, wrapSpace(err)
-		}
-	}
-	if err := in.f.Close(); err != nil {
-		return Result{}, wrapSpace(err)
+	durable := s.sync.Load()
+	if durable {
+		// Start write-out now so that the disk works while the header is
+		// parsed; the sync below then mostly waits for what is under way.
+		startWriteback(in.f)
 	}
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
@@ -256,8 +251,8 @@ func (in *Incoming) Commit(ctx context.Context, source string, expect *Expect) (
 	if err != nil {
 		return Result{}, err
 	}
-	defer f.Close()
 	info, err := extract(f, s.text)
+	f.Close()
 	if err != nil {
 		return Result{}, err
 	}
@@ -269,83 +264,39 @@ func (in *Incoming) Commit(ctx context.Context, source string, expect *Expect) (
 			return Result{}, fmt.Errorf("%w: command says class %s, data set says %s", ErrMismatch, expect.SOPClassUID, info.inst.SOPClassUID)
 		}
 	}
+	if durable {
+		if err := syncData(in.f); err != nil {
+			return Result{}, wrapSpace(err)
+		}
+	}
+	if err := in.f.Close(); err != nil {
+		return Result{}, wrapSpace(err)
+	}
 	info.inst.Size = in.n
 	info.inst.SHA256 = hex.EncodeToString(in.h.Sum(nil))
 	info.inst.Source = source
 	info.inst.ReceivedAt = time.Now().UTC()
-	res := Result{SOPInstanceUID: info.inst.SOPInstanceUID, SOPClassUID: info.inst.SOPClassUID,
-		StudyInstanceUID: info.study.StudyInstanceUID, SeriesInstanceUID: info.series.SeriesInstanceUID, Size: in.n}
-
-	res, dir, err := s.commitLocked(in, info, expect, res, source)
-	if err != nil || dir == "" {
-		return res, err
+	req := &commitReq{in: in, info: info, expect: expect, source: source, durable: durable, wake: make(chan bool, 1),
+		res: Result{SOPInstanceUID: info.inst.SOPInstanceUID, SOPClassUID: info.inst.SOPClassUID,
+			StudyInstanceUID: info.study.StudyInstanceUID, SeriesInstanceUID: info.series.SeriesInstanceUID, Size: in.n}}
+	s.group.submit(s, req)
+	if req.err != nil {
+		return Result{}, req.err
 	}
-	// The rename is durable once its directory is synced; done outside the
-	// index lock so that parallel commits do not queue behind each other's
-	// sync. A crash before it leaves a row without a file, which Open drops.
-	if s.sync.Load() {
-		syncDir(dir)
-	}
-	if s.opt.OnChange != nil {
+	if req.res.Outcome != Duplicate && s.opt.OnChange != nil {
 		kind := "added"
-		if res.Outcome == Replaced {
+		if req.res.Outcome == Replaced {
 			kind = "replaced"
 		}
-		go s.opt.OnChange(Change{Kind: kind, StudyInstanceUID: res.StudyInstanceUID, SeriesInstanceUID: res.SeriesInstanceUID})
+		go s.opt.OnChange(Change{Kind: kind, StudyInstanceUID: req.res.StudyInstanceUID, SeriesInstanceUID: req.res.SeriesInstanceUID})
 	}
-	return res, nil
-}
-
-// commitLocked renames the object into place and indexes it under the index
-// lock. It returns the directory to sync ("" when nothing was written).
-func (s *Store) commitLocked(in *Incoming, info *extracted, expect *Expect, res Result, source string) (Result, string, error) {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	var old Instance
-	exists := s.db.Where("sop_instance_uid = ?", info.inst.SOPInstanceUID).Limit(1).Find(&old).RowsAffected > 0
-	if exists && (old.SHA256 == info.inst.SHA256 || expect == nil || !expect.ReplaceDifferent) {
-		if _, err := os.Stat(filepath.Join(s.dir, "objects", old.Path)); err == nil {
-			if old.SHA256 != info.inst.SHA256 {
-				s.log.Info("store: kept the stored object; a different one with the same SOP Instance UID was not imported",
-					"sop", info.inst.SOPInstanceUID, "source", source)
-			}
-			res.Outcome = Duplicate
-			return res, "", nil
-		}
-	}
-	rel := objectPath(info.inst.SOPInstanceUID)
-	dst := filepath.Join(s.dir, "objects", rel)
-	if err := s.mkdirs(filepath.Dir(dst)); err != nil {
-		return Result{}, "", wrapSpace(err)
-	}
-	if err := os.Rename(in.path, dst); err != nil {
-		return Result{}, "", wrapSpace(err)
-	}
-	in.done = true
-	info.inst.Path = rel
-	if err := s.index(info, exists, old); err != nil {
-		// The file is on disk without a row: reconcile will index it at the
-		// next start; report the failure now.
-		return Result{}, "", fmt.Errorf("store: index: %w", err)
-	}
-	if exists {
-		res.Outcome = Replaced
-		s.log.Info("store: replaced an object with the same SOP Instance UID by a different one", "sop", info.inst.SOPInstanceUID, "source", source)
-	}
-	return res, filepath.Dir(dst), nil
+	return req.res, nil
 }
 
 func objectPath(sopUID string) string {
 	sum := sha256.Sum256([]byte(sopUID))
 	h := hex.EncodeToString(sum[:16])
 	return filepath.Join(h[:2], h[2:4], h+".dcm")
-}
-
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
 }
 
 func wrapSpace(err error) error {
@@ -435,7 +386,7 @@ func (s *Store) reindexFile(p string) error {
 	rel := objectPath(info.inst.SOPInstanceUID)
 	want := filepath.Join(s.dir, "objects", rel)
 	if want != p {
-		if err := os.MkdirAll(filepath.Dir(want), 0o755); err != nil {
+		if _, err := s.mkdirs(filepath.Dir(want)); err != nil {
 			return err
 		}
 		if err := os.Rename(p, want); err != nil {

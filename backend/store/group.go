@@ -1,0 +1,219 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"gorm.io/gorm"
+
+	"golang.org/x/sys/unix"
+)
+
+// commitReq is one Commit waiting for its batch.
+type commitReq struct {
+	in      *Incoming
+	info    *extracted
+	expect  *Expect
+	source  string
+	durable bool
+	wake    chan bool // true: done (res/err set); false: lead the next batch
+
+	res    Result
+	err    error
+	exists bool
+	old    Instance
+	placed bool     // renamed into the object tree
+	dirs   []string // directories whose entries changed (to sync)
+}
+
+// committer groups concurrent commits (group commit). The first caller
+// to arrive leads: it takes the whole queue as a batch and commits it;
+// callers that arrive meanwhile queue for the next batch. When its own
+// batch is done the leader hands leadership to the first waiter, so no
+// caller commits for others longer than for its own batch.
+type committer struct {
+	mu      sync.Mutex
+	queue   []*commitReq
+	leading bool
+}
+
+func (c *committer) submit(s *Store, r *commitReq) {
+	c.mu.Lock()
+	c.queue = append(c.queue, r)
+	lead := !c.leading
+	c.leading = true
+	c.mu.Unlock()
+	if !lead {
+		if done := <-r.wake; done {
+			return
+		}
+	}
+	c.mu.Lock()
+	batch := c.queue
+	c.queue = nil
+	c.mu.Unlock()
+	later := s.commitBatch(batch)
+	c.mu.Lock()
+	// Requests deferred by the batch (a second object with the same SOP
+	// Instance UID) go first in the next one.
+	c.queue = append(later, c.queue...)
+	var next *commitReq
+	if len(c.queue) > 0 {
+		next = c.queue[0]
+	} else {
+		c.leading = false
+	}
+	c.mu.Unlock()
+	if next != nil {
+		next.wake <- false
+	}
+}
+
+// commitBatch renames and indexes a batch of objects in one transaction,
+// syncs the directories, and releases the waiters. It returns requests
+// that must wait for the next batch.
+func (s *Store) commitBatch(batch []*commitReq) (later []*commitReq) {
+	s.wmu.Lock()
+	seen := make(map[string]bool, len(batch))
+	var now, placed []*commitReq
+	for _, r := range batch {
+		uid := r.info.inst.SOPInstanceUID
+		if seen[uid] {
+			later = append(later, r)
+			continue
+		}
+		seen[uid] = true
+		now = append(now, r)
+		if r.err = s.place(r); r.err == nil && r.placed {
+			placed = append(placed, r)
+		}
+	}
+	if len(placed) > 0 {
+		err := s.db.Transaction(func(tx *gorm.DB) error {
+			for _, r := range placed {
+				if err := s.indexTx(tx, r.info, r.exists, r.old); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			// One bad row must not fail the others: index one by one.
+			s.ids.reset()
+			for _, r := range placed {
+				if err := s.index(r.info, r.exists, r.old); err != nil {
+					// The file is on disk without a row: reconcile
+					// indexes it at the next start; report the failure.
+					r.err = fmt.Errorf("store: index: %w", err)
+				}
+			}
+		}
+	}
+	s.wmu.Unlock()
+	synced := map[string]error{}
+	for _, r := range placed {
+		if r.err != nil || !r.durable {
+			continue
+		}
+		for _, d := range r.dirs {
+			err, ok := synced[d]
+			if !ok {
+				err = syncDir(d)
+				synced[d] = err
+			}
+			if err != nil && r.err == nil {
+				r.err = fmt.Errorf("store: sync directory: %w", wrapSpace(err))
+			}
+		}
+	}
+	for _, r := range now {
+		if r.err == nil && r.exists && r.placed {
+			r.res.Outcome = Replaced
+			s.log.Info("store: replaced an object with the same SOP Instance UID by a different one", "sop", r.info.inst.SOPInstanceUID, "source", r.source)
+		}
+		r.wake <- true
+	}
+	return later
+}
+
+// place decides whether the object is a duplicate and, if not, renames it
+// into the object tree. Caller holds wmu.
+func (s *Store) place(r *commitReq) error {
+	info := r.info
+	var old Instance
+	exists := s.db.Where("sop_instance_uid = ?", info.inst.SOPInstanceUID).Limit(1).Find(&old).RowsAffected > 0
+	if exists && (old.SHA256 == info.inst.SHA256 || r.expect == nil || !r.expect.ReplaceDifferent) {
+		if _, err := os.Stat(filepath.Join(s.dir, "objects", old.Path)); err == nil {
+			if old.SHA256 != info.inst.SHA256 {
+				s.log.Info("store: kept the stored object; a different one with the same SOP Instance UID was not imported",
+					"sop", info.inst.SOPInstanceUID, "source", r.source)
+			}
+			r.res.Outcome = Duplicate
+			return nil
+		}
+	}
+	rel := objectPath(info.inst.SOPInstanceUID)
+	dst := filepath.Join(s.dir, "objects", rel)
+	created, err := s.mkdirs(filepath.Dir(dst))
+	if err != nil {
+		return wrapSpace(err)
+	}
+	if err := os.Rename(r.in.path, dst); err != nil {
+		return wrapSpace(err)
+	}
+	r.in.done = true
+	r.placed, r.exists, r.old = true, exists, old
+	info.inst.Path = rel
+	r.dirs = append(created, filepath.Dir(dst))
+	return nil
+}
+
+// mkdirs creates an object directory once per process. It returns the
+// parents whose entries changed (to sync for a durable new directory).
+func (s *Store) mkdirs(dir string) ([]string, error) {
+	if _, ok := s.dirs.Load(dir); ok {
+		return nil, nil
+	}
+	var created []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil {
+			break
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		created = append(created, filepath.Dir(d))
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	s.dirs.Store(dir, true)
+	return created, nil
+}
+
+// startWriteback asks the kernel to start writing the file's dirty pages
+// (no waiting). Best effort: errors surface at the sync.
+func startWriteback(f *os.File) {
+	unix.SyncFileRange(int(f.Fd()), 0, 0, unix.SYNC_FILE_RANGE_WRITE)
+}
+
+// syncData makes the file's content and size durable (fdatasync).
+func syncData(f *os.File) error {
+	for {
+		err := unix.Fdatasync(int(f.Fd()))
+		if err != unix.EINTR {
+			return err
+		}
+	}
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
