@@ -29,7 +29,8 @@ test('viewer benchmark on a large CT', { skip }, async () => {
     // Load the app first, then time opening the study in the viewer.
     await page.goto(`${BASE}/#/studies`);
     await page.waitForLoadState('load');
-    await page.waitForTimeout(500);
+    await page.waitForFunction(() => window.__lbViewer, null, { timeout: 30000 });
+    await page.waitForTimeout(1500); // the viewer warms up while the study list is shown
     const t0 = Date.now();
     await page.evaluate((uid) => (location.hash = `#/viewer/${encodeURIComponent(uid)}`), study.studyInstanceUID);
     await page.waitForFunction(() => window.__lbViewer?.debugState().cells[0]?.corners[2], null, { timeout: 120000, polling: 10 });

@@ -44,6 +44,12 @@ function ensureView(): void {
 /** Registers the viewer view early so #/viewer/<uid> routes work on reload. */
 export function initViewer(): void {
   ensureView();
+  // Warm up while the user looks at the study list: loading Cornerstone and
+  // creating its WebGL context take a second or more on a software GPU.
+  const idle = (window as unknown as { requestIdleCallback?: (cb: () => void, o?: { timeout: number }) => void }).requestIdleCallback;
+  const warm = () => void getViewer().then((v) => v.warmUp());
+  if (idle) idle(warm, { timeout: 2000 });
+  else setTimeout(warm, 500);
 }
 
 /** Opens a study in the viewer. */

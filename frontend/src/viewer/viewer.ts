@@ -606,6 +606,15 @@ export class Viewer {
     this.engine.resize(true, true);
   }
 
+  /** Initialises Cornerstone and the rendering engine ahead of the first study. */
+  warmUp(): void {
+    try {
+      this.ensureEngine();
+    } catch (e) {
+      console.warn('viewer warm-up failed', e);
+    }
+  }
+
   private isVisible(): boolean {
     return this.root.isConnected && this.root.getClientRects().length > 0;
   }
