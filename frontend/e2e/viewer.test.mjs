@@ -233,6 +233,22 @@ test('W/L drag and CT presets change the grey level in the expected direction', 
   const inv = grey(await pixel(0, 64, 64));
   assert.ok(Math.abs(inv - 153) <= 6, `inverted water ${inv}, expected ~153`);
   await page.keyboard.press('i');
+  // Flip and rotate: the markers follow, and so do the pixels (air insert (38,56) is on the patient's right).
+  await page.keyboard.press('h');
+  await settle(400);
+  st = await state();
+  assert.deepEqual(st.cells[0].markers, ['A', 'R', 'P', 'L'], 'flipped horizontally');
+  const air = await client(0, 38, 56);
+  const box = await page.$eval('.vw-cell[data-cell="0"]', (e) => e.getBoundingClientRect().toJSON());
+  assert.ok(air[0] > box.x + box.width / 2, 'after the flip the air insert is on the right half');
+  await page.keyboard.press('h');
+  await page.keyboard.press(']');
+  await settle(400);
+  st = await state();
+  assert.deepEqual(st.cells[0].markers, ['R', 'A', 'L', 'P'], 'rotated 90 degrees clockwise');
+  await page.keyboard.press('Shift+R');
+  await settle(400);
+  assert.deepEqual((await state()).cells[0].markers, ['A', 'L', 'P', 'R'], 'reset');
 });
 
 test('length reads the known distance in mm; ROI mean in water is 0 HU', { skip }, async () => {
