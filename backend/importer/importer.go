@@ -94,8 +94,9 @@ func Run(ctx context.Context, st *store.Store, paths []string, opt Options) Summ
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			buf := make([]byte, 256<<10) // one per worker, not per file
 			for it := range work {
-				res, n, err := importOne(ctx, st, it, opt.Source)
+				res, n, err := importOne(ctx, st, it, opt.Source, buf)
 				mu.Lock()
 				switch {
 				case err == nil && res.Outcome == store.Duplicate:
@@ -149,7 +150,7 @@ func reason(err error) string {
 	return err.Error()
 }
 
-func importOne(ctx context.Context, st *store.Store, it item, source string) (store.Result, int64, error) {
+func importOne(ctx context.Context, st *store.Store, it item, source string, buf []byte) (store.Result, int64, error) {
 	if err := ctx.Err(); err != nil {
 		return store.Result{}, 0, err
 	}
@@ -162,7 +163,6 @@ func importOne(ctx context.Context, st *store.Store, it item, source string) (st
 	if err != nil {
 		return store.Result{}, 0, err
 	}
-	buf := make([]byte, 256<<10)
 	n, err := io.CopyBuffer(in, rc, buf)
 	if err != nil {
 		in.Abort()

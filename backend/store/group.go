@@ -1,8 +1,12 @@
 package store
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -145,9 +149,10 @@ func (s *Store) place(r *commitReq) error {
 	info := r.info
 	var old Instance
 	exists := s.db.Where("sop_instance_uid = ?", info.inst.SOPInstanceUID).Limit(1).Find(&old).RowsAffected > 0
-	if exists && (old.SHA256 == info.inst.SHA256 || r.expect == nil || !r.expect.ReplaceDifferent) {
-		if _, err := os.Stat(filepath.Join(s.dir, "objects", old.Path)); err == nil {
-			if old.SHA256 != info.inst.SHA256 {
+	if exists {
+		same, err := sameContent(r.in, filepath.Join(s.dir, "objects", old.Path), &old)
+		if err == nil && (same || r.expect == nil || !r.expect.ReplaceDifferent) {
+			if !same {
 				s.log.Info("store: kept the stored object; a different one with the same SOP Instance UID was not imported",
 					"sop", info.inst.SOPInstanceUID, "source", r.source)
 			}
@@ -169,6 +174,60 @@ func (s *Store) place(r *commitReq) error {
 	info.inst.Path = rel
 	r.dirs = append(created, filepath.Dir(dst))
 	return nil
+}
+
+// sameContent reports whether the new object's content equals the stored
+// one's (from their ContentFrom offsets). A stored row with a SHA-256 (from
+// an older store) is compared by hash; otherwise the bytes are compared.
+// An error means the stored file cannot be read (it is gone).
+func sameContent(in *Incoming, oldPath string, old *Instance) (bool, error) {
+	of, err := os.Open(oldPath)
+	if err != nil {
+		return false, err
+	}
+	defer of.Close()
+	nf, err := os.Open(in.path)
+	if err != nil {
+		return false, err
+	}
+	defer nf.Close()
+	newLen := in.n - in.from
+	if old.SHA256 != "" {
+		h := sha256.New()
+		if _, err := io.Copy(h, io.NewSectionReader(nf, in.from, newLen)); err != nil {
+			return false, err
+		}
+		return hex.EncodeToString(h.Sum(nil)) == old.SHA256, nil
+	}
+	fi, err := of.Stat()
+	if err != nil {
+		return false, err
+	}
+	if fi.Size()-old.ContentFrom != newLen || old.ContentFrom < 0 {
+		return false, nil
+	}
+	return equalReaders(io.NewSectionReader(of, old.ContentFrom, newLen), io.NewSectionReader(nf, in.from, newLen))
+}
+
+// equalReaders compares two readers of the same length.
+func equalReaders(a, b io.Reader) (bool, error) {
+	ba, bb := make([]byte, 64<<10), make([]byte, 64<<10)
+	for {
+		na, errA := io.ReadFull(a, ba)
+		nb, errB := io.ReadFull(b, bb)
+		if na != nb || !bytes.Equal(ba[:na], bb[:nb]) {
+			return false, nil
+		}
+		if errA == io.EOF || errA == io.ErrUnexpectedEOF {
+			return errB == io.EOF || errB == io.ErrUnexpectedEOF, nil
+		}
+		if errA != nil {
+			return false, errA
+		}
+		if errB != nil {
+			return false, errB
+		}
+	}
 }
 
 // mkdirs creates an object directory once per process. It returns the

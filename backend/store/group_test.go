@@ -2,8 +2,11 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -152,6 +155,90 @@ func TestMkdirsReportsParents(t *testing.T) {
 		}
 		if fi, err := os.Stat(c.dir); err != nil || !fi.IsDir() {
 			t.Errorf("%s not created: %v", c.dir, err)
+		}
+	}
+}
+
+// TestSameContent: duplicates are decided by comparing content from each
+// object's ContentFrom offset, by bytes, or by the SHA-256 an older store
+// recorded.
+func TestSameContent(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, s string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	hexSum := func(s string) string {
+		h := sha256.Sum256([]byte(s))
+		return hex.EncodeToString(h[:])
+	}
+	big := strings.Repeat("0123456789abcdef", 10000) // more than one compare buffer
+	for _, c := range []struct {
+		name      string
+		old, new  string
+		oldFrom   int64
+		newFrom   int64
+		oldSHA    string
+		removeOld bool
+		want      bool
+		wantErr   bool
+	}{
+		{name: "same bytes", old: big, new: big, want: true},
+		{name: "last byte differs", old: big, new: big[:len(big)-1] + "X", want: false},
+		{name: "first byte differs", old: big, new: "X" + big[1:], want: false},
+		{name: "shorter", old: big, new: big[:len(big)-1], want: false},
+		{name: "other meta header, same content", old: "META-A" + big, new: "MH-B" + big, oldFrom: 6, newFrom: 4, want: true},
+		{name: "same meta header, other content", old: "META" + big, new: "META" + big[:100], oldFrom: 4, newFrom: 4, want: false},
+		{name: "legacy hash equal", old: "ignored", new: "MH" + big, newFrom: 2, oldSHA: hexSum(big), want: true},
+		{name: "legacy hash differs", old: "ignored", new: "MH" + big, newFrom: 2, oldSHA: hexSum(big + "!"), want: false},
+		{name: "stored file gone", old: big, new: big, removeOld: true, wantErr: true},
+	} {
+		oldPath := write("old.dcm", c.old)
+		newPath := write("new.dcm", c.new)
+		if c.removeOld {
+			os.Remove(oldPath)
+		}
+		in := &Incoming{path: newPath, n: int64(len(c.new)), from: c.newFrom}
+		got, err := sameContent(in, oldPath, &Instance{SHA256: c.oldSHA, ContentFrom: c.oldFrom})
+		if (err != nil) != c.wantErr || got != c.want {
+			t.Errorf("%s: %v, %v; want %v (error %v)", c.name, got, err, c.want, c.wantErr)
+		}
+	}
+}
+
+// TestDuplicateAfterOtherMetaHeader: an object received twice with a
+// different File Meta header (another sending AE) is the same object.
+func TestDuplicateAfterOtherMetaHeader(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{Fsync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	b, err := os.ReadFile(ctFiles(t)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range []struct {
+		head []byte // stands for the receiver's meta header
+		want Outcome
+	}{
+		{b[:132], Stored},
+		{b[:132], Duplicate},
+		{[]byte(strings.Repeat("x", 128) + "DICM"), Duplicate}, // other bytes before the content
+	} {
+		in, err := s.NewIncoming()
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.Write(c.head)
+		in.HashFromHere()
+		in.Write(b[132:])
+		r, err := in.Commit(context.Background(), "test", &Expect{ReplaceDifferent: true})
+		if err != nil || r.Outcome != c.want {
+			t.Errorf("%d: %v %v, want %v", i, r.Outcome, err, c.want)
 		}
 	}
 }

@@ -56,7 +56,8 @@ type Instance struct {
 	Frames            int
 	Path              string // relative to the objects directory
 	Size              int64
-	SHA256            string
+	SHA256            string // of the content from ContentFrom; empty: not computed (compare the files)
+	ContentFrom       int64  // offset of the content compared for duplicates (after a File Meta header the receiver wrote)
 	Source            string // import path or "AE:<calling AE>@host"
 	ReceivedAt        time.Time
 }

@@ -20,8 +20,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
-	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -142,13 +140,12 @@ func (s *Store) DB() *gorm.DB { return s.db }
 
 // Incoming is an object being written into the store.
 type Incoming struct {
-	s       *Store
-	f       *os.File
-	path    string
-	h       hash.Hash
-	hashing bool
-	n       int64
-	done    bool
+	s    *Store
+	f    *os.File
+	path string
+	n    int64
+	from int64 // where the content compared for duplicates starts
+	done bool
 }
 
 // NewIncoming creates a temp file for a new object.
@@ -157,19 +154,20 @@ func (s *Store) NewIncoming() (*Incoming, error) {
 	if err != nil {
 		return nil, wrapSpace(err)
 	}
-	return &Incoming{s: s, f: f, path: f.Name(), h: sha256.New(), hashing: true}, nil
+	return &Incoming{s: s, f: f, path: f.Name()}, nil
 }
 
-// HashFromHere restarts the content hash: bytes written before this call
-// (e.g. a File Meta header written by the receiver) do not count when
-// deciding whether an object is a duplicate.
-func (in *Incoming) HashFromHere() { in.h.Reset() }
+// HashFromHere marks where the content starts: bytes written before this
+// call (e.g. a File Meta header written by the receiver) do not count when
+// deciding whether an object is a duplicate. (Nothing is hashed while the
+// object is written; content is compared only when its SOP Instance UID
+// is already stored.)
+func (in *Incoming) HashFromHere() { in.from = in.n }
 
 // Write appends bytes to the object.
 func (in *Incoming) Write(p []byte) (int, error) {
 	n, err := in.f.Write(p)
 	in.n += int64(n)
-	in.h.Write(p[:n])
 	if err != nil {
 		return n, wrapSpace(err)
 	}
@@ -273,7 +271,7 @@ func (in *Incoming) Commit(ctx context.Context, source string, expect *Expect) (
 		return Result{}, wrapSpace(err)
 	}
 	info.inst.Size = in.n
-	info.inst.SHA256 = hex.EncodeToString(in.h.Sum(nil))
+	info.inst.ContentFrom = in.from
 	info.inst.Source = source
 	info.inst.ReceivedAt = time.Now().UTC()
 	req := &commitReq{in: in, info: info, expect: expect, source: source, durable: durable, wake: make(chan bool, 1),
@@ -364,13 +362,7 @@ func (s *Store) reconcile() error {
 }
 
 func (s *Store) reindexFile(p string) error {
-	fh, err := os.Open(p)
-	if err != nil {
-		return err
-	}
-	h := sha256.New()
-	n, err := io.Copy(h, fh)
-	fh.Close()
+	fi, err := os.Stat(p)
 	if err != nil {
 		return err
 	}
@@ -393,7 +385,7 @@ func (s *Store) reindexFile(p string) error {
 			return err
 		}
 	}
-	info.inst.Path, info.inst.Size, info.inst.SHA256 = rel, n, hex.EncodeToString(h.Sum(nil))
+	info.inst.Path, info.inst.Size = rel, fi.Size()
 	info.inst.Source, info.inst.ReceivedAt = "recovered", time.Now().UTC()
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
