@@ -321,6 +321,9 @@ func (s *t1Scratch) sigPass(lut *[256]uint8, p int, raw, causal bool) {
 
 func (s *t1Scratch) refPass(p int, raw, causal bool) {
 	mq := &s.mq
+	// the coder registers live in locals for the pass
+	a, c := mq.a, mq.c
+	defer func() { mq.a, mq.c = a, c }()
 	w, h := s.w, s.h
 	st := w + 2
 	half := int32(1) << p
@@ -355,12 +358,14 @@ func (s *t1Scratch) refPass(p int, raw, causal bool) {
 					}
 					st := mq.cx[cx]
 					qe := qeVal[st>>1]
-					if a := mq.a - qe; mq.c>>16 >= qe && a >= 0x8000 {
-						mq.a = a
-						mq.c -= qe << 16
+					if a2 := a - qe; c>>16 >= qe && a2 >= 0x8000 {
+						a = a2
+						c -= qe << 16
 						bit = int(st & 1)
 					} else {
+						mq.a, mq.c = a, c
 						bit = mq.decodeSlow(cx)
+						a, c = mq.a, mq.c
 					}
 				}
 				t := -half
