@@ -265,6 +265,8 @@ func (s *t1Scratch) decodeBlock(cb *codeblock, orient int, style uint8, mb, roi 
 
 func (s *t1Scratch) sigPass(lut *[256]uint8, p int, raw, causal bool) {
 	mq := &s.mq
+	a, c := mq.a, mq.c
+	defer func() { mq.a, mq.c = a, c }()
 	w, h := s.w, s.h
 	st := w + 2
 	one := int32(3) << p
@@ -296,16 +298,20 @@ func (s *t1Scratch) sigPass(lut *[256]uint8, p int, raw, causal bool) {
 					cx := lut[f&0xFF]
 					st := mq.cx[cx]
 					qe := qeVal[st>>1]
-					if a := mq.a - qe; mq.c>>16 >= qe && a >= 0x8000 {
-						mq.a = a
-						mq.c -= qe << 16
+					if a2 := a - qe; c>>16 >= qe && a2 >= 0x8000 {
+						a = a2
+						c -= qe << 16
 						bit = int(st & 1)
 					} else {
+						mq.a, mq.c = a, c
 						bit = mq.decodeSlow(int(cx))
+						a, c = mq.a, mq.c
 					}
 				}
 				if bit != 0 {
+					mq.a, mq.c = a, c
 					neg := s.sign(f, raw)
+					a, c = mq.a, mq.c
 					s.setSig(fi, neg)
 					if neg {
 						s.data[y*w+x] = -one
@@ -386,6 +392,8 @@ func (s *t1Scratch) refPass(p int, raw, causal bool) {
 
 func (s *t1Scratch) cleanPass(lut *[256]uint8, p int, causal bool) {
 	mq := &s.mq
+	a, c := mq.a, mq.c
+	defer func() { mq.a, mq.c = a, c }()
 	w, h := s.w, s.h
 	st := w + 2
 	one := int32(3) << p
@@ -409,11 +417,13 @@ func (s *t1Scratch) cleanPass(lut *[256]uint8, p int, causal bool) {
 					f3 &^= causalMask
 				}
 				if (s.flags[fi]|s.flags[fi+st]|s.flags[fi+2*st]|f3)&(fSig|fVisit|0xFF) == 0 {
-					if s.mq.decode(ctxRL) == 0 {
+					mq.a, mq.c = a, c
+					if mq.decode(ctxRL) == 0 {
+						a, c = mq.a, mq.c
 						continue
 					}
-					k := s.mq.decode(ctxUNI) << 1
-					k |= s.mq.decode(ctxUNI)
+					k := mq.decode(ctxUNI) << 1
+					k |= mq.decode(ctxUNI)
 					y = y0 + k
 					fk := fi + k*st
 					f := s.flags[fk]
@@ -421,6 +431,7 @@ func (s *t1Scratch) cleanPass(lut *[256]uint8, p int, causal bool) {
 						f &^= causalMask
 					}
 					neg := s.sign(f, false)
+					a, c = mq.a, mq.c
 					s.setSig(fk, neg)
 					if neg {
 						s.data[y*w+x] = -one
@@ -441,15 +452,19 @@ func (s *t1Scratch) cleanPass(lut *[256]uint8, p int, causal bool) {
 					st := mq.cx[cx]
 					qe := qeVal[st>>1]
 					var bit int
-					if a := mq.a - qe; mq.c>>16 >= qe && a >= 0x8000 {
-						mq.a = a
-						mq.c -= qe << 16
+					if a2 := a - qe; c>>16 >= qe && a2 >= 0x8000 {
+						a = a2
+						c -= qe << 16
 						bit = int(st & 1)
 					} else {
+						mq.a, mq.c = a, c
 						bit = mq.decodeSlow(int(cx))
+						a, c = mq.a, mq.c
 					}
 					if bit != 0 {
+						mq.a, mq.c = a, c
 						neg := s.sign(f, false)
+						a, c = mq.a, mq.c
 						s.setSig(fi, neg)
 						if neg {
 							s.data[y*w+x] = -one
