@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -154,14 +155,46 @@ func TestSCPStatuses(t *testing.T) {
 	}
 }
 
-// abortReader yields n bytes, waits until the SCP has started writing a
-// temp file, then aborts the association.
+// abortReader yields n bytes, waits until the SCP has started writing the
+// object into the store, then aborts the association.
 type abortReader struct {
-	data []byte
-	n    int
-	a    *ul.Association
-	tmp  string
-	t    *testing.T
+	data    []byte
+	n       int
+	a       *ul.Association
+	started <-chan struct{}
+	t       *testing.T
+}
+
+// watchSink tells when the SCP starts writing an object into the store and
+// when it aborts one (the store's temp files may be unnamed, so the tmp
+// folder does not show them).
+type watchSink struct {
+	st               *store.Store
+	started, aborted chan struct{}
+	onStart, onAbort sync.Once
+}
+
+type watchIncoming struct {
+	*store.Incoming
+	s *watchSink
+}
+
+func (s *watchSink) NewIncoming() (Incoming, error) {
+	in, err := s.st.NewIncoming()
+	if err != nil {
+		return nil, err
+	}
+	return watchIncoming{in, s}, nil
+}
+
+func (w watchIncoming) Write(p []byte) (int, error) {
+	w.s.onStart.Do(func() { close(w.s.started) })
+	return w.Incoming.Write(p)
+}
+
+func (w watchIncoming) Abort() {
+	w.Incoming.Abort()
+	w.s.onAbort.Do(func() { close(w.s.aborted) })
 }
 
 func (r *abortReader) Read(p []byte) (int, error) {
@@ -170,14 +203,9 @@ func (r *abortReader) Read(p []byte) (int, error) {
 		r.data, r.n = r.data[k:], r.n-k
 		return k, nil
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		if e, _ := os.ReadDir(r.tmp); len(e) > 0 {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	if e, _ := os.ReadDir(r.tmp); len(e) == 0 {
+	select {
+	case <-r.started:
+	case <-time.After(5 * time.Second):
 		r.t.Error("the SCP never started writing the object")
 	}
 	r.a.Abort()
@@ -185,12 +213,18 @@ func (r *abortReader) Read(p []byte) (int, error) {
 }
 
 func TestSCPAbortMidTransfer(t *testing.T) {
-	s := startSCP(t, func(p *ul.Policy) { p.MaxPDULength = 4096 })
+	dir := t.TempDir()
+	st, err := store.Open(dir, store.Options{Fsync: true, Logger: quietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &watchSink{st: st, started: make(chan struct{}), aborted: make(chan struct{})}
+	s := startSCPOn(t, st, dir, func(p *ul.Policy) { p.MaxPDULength = 4096 }, sink)
 	_, uid, ds := ctFile(t, 5)
 	a, c := dialSCP(t, s)
 	pc, _ := a.FindContext(ctImage)
-	_, err := c.Store(context.Background(), pc.ID, dimse.StoreRequest{SOPClassUID: ctImage, SOPInstanceUID: uid},
-		&abortReader{data: ds, n: 20000, a: a, tmp: filepath.Join(s.dir, "tmp"), t: t})
+	_, err = c.Store(context.Background(), pc.ID, dimse.StoreRequest{SOPClassUID: ctImage, SOPInstanceUID: uid},
+		&abortReader{data: ds, n: 20000, a: a, started: sink.started, t: t})
 	if err == nil {
 		t.Fatal("Store succeeded after abort")
 	}
@@ -198,6 +232,11 @@ func TestSCPAbortMidTransfer(t *testing.T) {
 		l := s.act.List()
 		return len(l) == 1 && l[0].State == "aborted"
 	})
+	select {
+	case <-sink.aborted:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the SCP did not abort the object")
+	}
 	waitFor(t, 5*time.Second, "temp file removed", func() bool {
 		e, _ := os.ReadDir(filepath.Join(s.dir, "tmp"))
 		return len(e) == 0

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 
 	"gorm.io/gorm"
@@ -166,14 +167,44 @@ func (s *Store) place(r *commitReq) error {
 	if err != nil {
 		return wrapSpace(err)
 	}
-	if err := os.Rename(r.in.path, dst); err != nil {
+	if err := s.link(r.in, dst); err != nil {
 		return wrapSpace(err)
 	}
 	r.in.done = true
+	r.in.f.Close() // synced already (or fsync is off)
 	r.placed, r.exists, r.old = true, exists, old
 	info.inst.Path = rel
 	r.dirs = append(created, filepath.Dir(dst))
 	return nil
+}
+
+// link gives the object its name dst, replacing a file already there.
+// An unnamed file is linked (directly, or through a temp name and a
+// rename when dst exists); a named temp file is renamed.
+func (s *Store) link(in *Incoming, dst string) error {
+	if in.path != "" {
+		return os.Rename(in.path, dst)
+	}
+	proc := "/proc/self/fd/" + strconv.Itoa(int(in.f.Fd()))
+	err := unix.Linkat(unix.AT_FDCWD, proc, unix.AT_FDCWD, dst, unix.AT_SYMLINK_FOLLOW)
+	if !errors.Is(err, unix.EEXIST) {
+		return err
+	}
+	for {
+		tmp := filepath.Join(s.dir, "tmp", fmt.Sprintf("ln-%d-%d.part", os.Getpid(), s.tmpSeq.Add(1)))
+		err = unix.Linkat(unix.AT_FDCWD, proc, unix.AT_FDCWD, tmp, unix.AT_SYMLINK_FOLLOW)
+		if errors.Is(err, unix.EEXIST) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := os.Rename(tmp, dst); err != nil {
+			os.Remove(tmp)
+			return err
+		}
+		return nil
+	}
 }
 
 // sameContent reports whether the new object's content equals the stored
@@ -186,11 +217,7 @@ func sameContent(in *Incoming, oldPath string, old *Instance) (bool, error) {
 		return false, err
 	}
 	defer of.Close()
-	nf, err := os.Open(in.path)
-	if err != nil {
-		return false, err
-	}
-	defer nf.Close()
+	nf := in.f
 	newLen := in.n - in.from
 	if old.SHA256 != "" {
 		h := sha256.New()

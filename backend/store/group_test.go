@@ -201,8 +201,13 @@ func TestSameContent(t *testing.T) {
 		if c.removeOld {
 			os.Remove(oldPath)
 		}
-		in := &Incoming{path: newPath, n: int64(len(c.new)), from: c.newFrom}
+		nf, err := os.Open(newPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := &Incoming{f: nf, n: int64(len(c.new)), from: c.newFrom}
 		got, err := sameContent(in, oldPath, &Instance{SHA256: c.oldSHA, ContentFrom: c.oldFrom})
+		nf.Close()
 		if (err != nil) != c.wantErr || got != c.want {
 			t.Errorf("%s: %v, %v; want %v (error %v)", c.name, got, err, c.want, c.wantErr)
 		}
@@ -240,5 +245,57 @@ func TestDuplicateAfterOtherMetaHeader(t *testing.T) {
 		if err != nil || r.Outcome != c.want {
 			t.Errorf("%d: %v %v, want %v", i, r.Outcome, err, c.want)
 		}
+	}
+}
+
+// TestTempFileModes: with unnamed (O_TMPFILE) and with named temp files,
+// store, replace and abort leave the right file in place and nothing in tmp.
+func TestTempFileModes(t *testing.T) {
+	files := ctFiles(t)
+	other := filepath.Join(testcorpus.Dir(t), "malformed/ok_garbage_preamble.dcm") // same SOP Instance UID as files[0], other bytes
+	for _, named := range []bool{false, true} {
+		dir := t.TempDir()
+		s, err := Open(dir, Options{Fsync: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.noTmpfile.Store(named)
+		for _, c := range []struct {
+			path string
+			want Outcome
+		}{
+			{files[0], Stored},
+			{other, Replaced},
+			{other, Duplicate},
+			{files[0], Replaced},
+		} {
+			r, err := put(t, s, c.path, &Expect{ReplaceDifferent: true})
+			if err != nil || r.Outcome != c.want {
+				t.Fatalf("named=%v %s: %v %v, want %v", named, filepath.Base(c.path), r.Outcome, err, c.want)
+			}
+			in, _ := s.InstanceByUID(context.Background(), r.SOPInstanceUID)
+			got, _ := os.ReadFile(s.ObjectPath(in))
+			want, _ := os.ReadFile(c.path)
+			if string(got) != string(want) {
+				t.Errorf("named=%v %s: the stored file is not the last one committed", named, filepath.Base(c.path))
+			}
+		}
+		in, err := s.NewIncoming()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (in.path != "") != named {
+			t.Errorf("named=%v: temp file path %q", named, in.path)
+		}
+		in.Write([]byte("partial"))
+		in.Abort()
+		if n := countFiles(t, filepath.Join(dir, "tmp")); n != 0 {
+			t.Errorf("named=%v: %d temp files left", named, n)
+		}
+		if n := countFiles(t, filepath.Join(dir, "objects")); n != 1 {
+			t.Errorf("named=%v: %d objects, want 1", named, n)
+		}
+		checkCounts(t, s)
+		s.Close()
 	}
 }

@@ -3,13 +3,17 @@
 //
 // Contract:
 //   - Files live under <dir>/objects in paths derived from a hash of the SOP
-//     Instance UID (never from a UID itself). They are written to
-//     <dir>/tmp first, synced (Options.Fsync), then renamed into place; a
-//     row is inserted only after the rename. Open cleans stray temp files
-//     and reconciles rows and files, so a crash at any point leaves a
-//     consistent store.
+//     Instance UID (never from a UID itself). They are written to a temp
+//     file in <dir>/tmp first (unnamed, O_TMPFILE, where the file system
+//     allows), synced (Options.Fsync: fdatasync), then linked or renamed
+//     into place; a row is inserted only after that, and Commit returns
+//     only once the directories are synced too. Open cleans stray temp
+//     files and reconciles rows and files, so a crash at any point leaves
+//     a consistent store.
 //   - A Store is safe for concurrent use: index writes are serialised by a
-//     mutex and kept short; readers run concurrently (WAL).
+//     mutex and kept short; readers run concurrently (WAL). Concurrent
+//     commits are grouped: one transaction and one sync per directory per
+//     batch (see Incoming.Commit).
 //   - The caller owns an Incoming until it calls Commit or Abort, exactly
 //     once. Close closes the database; it must not race with other calls.
 package store
@@ -30,6 +34,7 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -82,6 +87,9 @@ type Store struct {
 	text TextDecoder
 	dirs sync.Map // object directories known to exist
 	sync atomic.Bool
+	// noTmpfile: the file system refused O_TMPFILE; tmpSeq names links.
+	noTmpfile atomic.Bool
+	tmpSeq    atomic.Uint64
 	// group batches concurrent commits; ids caches row IDs (under wmu).
 	group committer
 	ids   idCache
@@ -142,15 +150,28 @@ func (s *Store) DB() *gorm.DB { return s.db }
 type Incoming struct {
 	s    *Store
 	f    *os.File
-	path string
+	path string // "" for an unnamed (O_TMPFILE) file
 	n    int64
 	from int64 // where the content compared for duplicates starts
 	done bool
 }
 
-// NewIncoming creates a temp file for a new object.
+// NewIncoming creates a temp file for a new object: an unnamed file
+// (O_TMPFILE) in <dir>/tmp where the file system supports it, so that a
+// crash leaves nothing behind, else a named one that Open removes.
 func (s *Store) NewIncoming() (*Incoming, error) {
-	f, err := os.CreateTemp(filepath.Join(s.dir, "tmp"), "in-*.part")
+	tmp := filepath.Join(s.dir, "tmp")
+	if !s.noTmpfile.Load() {
+		fd, err := unix.Open(tmp, unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, 0o644)
+		if err == nil {
+			return &Incoming{s: s, f: os.NewFile(uintptr(fd), filepath.Join(tmp, "(unnamed)"))}, nil
+		}
+		if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+			return nil, wrapSpace(err)
+		}
+		s.noTmpfile.Store(true) // not supported here: named temp files
+	}
+	f, err := os.CreateTemp(tmp, "in-*.part")
 	if err != nil {
 		return nil, wrapSpace(err)
 	}
@@ -184,7 +205,9 @@ func (in *Incoming) Abort() {
 	}
 	in.done = true
 	in.f.Close()
-	os.Remove(in.path)
+	if in.path != "" {
+		os.Remove(in.path)
+	}
 }
 
 // Expect is what the sender declared for the object, and how to treat an
@@ -245,12 +268,11 @@ func (in *Incoming) Commit(ctx context.Context, source string, expect *Expect) (
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
-	f, err := dcm.ParseFile(in.path, dcm.Options{StopBeforePixels: false, MaxInline: 64 << 10})
+	f, err := dcm.Parse(in.f, in.n, dcm.Options{StopBeforePixels: false, MaxInline: 64 << 10})
 	if err != nil {
 		return Result{}, err
 	}
 	info, err := extract(f, s.text)
-	f.Close()
 	if err != nil {
 		return Result{}, err
 	}
@@ -266,9 +288,6 @@ func (in *Incoming) Commit(ctx context.Context, source string, expect *Expect) (
 		if err := syncData(in.f); err != nil {
 			return Result{}, wrapSpace(err)
 		}
-	}
-	if err := in.f.Close(); err != nil {
-		return Result{}, wrapSpace(err)
 	}
 	info.inst.Size = in.n
 	info.inst.ContentFrom = in.from
