@@ -118,18 +118,30 @@ func (s *Store) commitBatch(batch []*commitReq) (later []*commitReq) {
 		}
 	}
 	s.wmu.Unlock()
-	synced := map[string]error{}
+	// Sync each distinct directory once, in parallel (a sync after the
+	// first mostly waits for the same journal commit or a cache flush).
+	synced := map[string]*dirSync{}
+	var wg sync.WaitGroup
 	for _, r := range placed {
 		if r.err != nil || !r.durable {
 			continue
 		}
 		for _, d := range r.dirs {
-			err, ok := synced[d]
-			if !ok {
-				err = syncDir(d)
-				synced[d] = err
+			if synced[d] == nil {
+				ds := &dirSync{}
+				synced[d] = ds
+				wg.Add(1)
+				go func() { defer wg.Done(); ds.err = syncDir(d) }()
 			}
-			if err != nil && r.err == nil {
+		}
+	}
+	wg.Wait()
+	for _, r := range placed {
+		if r.err != nil || !r.durable {
+			continue
+		}
+		for _, d := range r.dirs {
+			if err := synced[d].err; err != nil && r.err == nil {
 				r.err = fmt.Errorf("store: sync directory: %w", wrapSpace(err))
 			}
 		}
@@ -143,6 +155,8 @@ func (s *Store) commitBatch(batch []*commitReq) (later []*commitReq) {
 	}
 	return later
 }
+
+type dirSync struct{ err error }
 
 // place decides whether the object is a duplicate and, if not, renames it
 // into the object tree. Caller holds wmu.
@@ -162,6 +176,9 @@ func (s *Store) place(r *commitReq) error {
 		}
 	}
 	rel := objectPath(info.inst.SOPInstanceUID)
+	if exists && old.Path != "" && filepath.IsLocal(old.Path) {
+		rel = old.Path // replace in place, whatever layout wrote it
+	}
 	dst := filepath.Join(s.dir, "objects", rel)
 	created, err := s.mkdirs(filepath.Dir(dst))
 	if err != nil {

@@ -299,3 +299,48 @@ func TestTempFileModes(t *testing.T) {
 		s.Close()
 	}
 }
+
+// TestReplaceKeepsOlderLayoutPath: an object stored under the older
+// two-level layout is replaced in place, so no second file appears (which
+// reconcile would later move over the newer one).
+func TestReplaceKeepsOlderLayoutPath(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{Fsync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := ctFiles(t)
+	r, err := put(t, s, files[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, _ := s.InstanceByUID(context.Background(), r.SOPInstanceUID)
+	legacy := filepath.Join("ab", "cd", filepath.Base(in.Path))
+	os.MkdirAll(filepath.Join(dir, "objects", "ab", "cd"), 0o755)
+	if err := os.Rename(s.ObjectPath(in), filepath.Join(dir, "objects", legacy)); err != nil {
+		t.Fatal(err)
+	}
+	s.db.Model(&Instance{}).Where("id = ?", in.ID).Update("path", legacy)
+	other := filepath.Join(testcorpus.Dir(t), "malformed/ok_garbage_preamble.dcm")
+	if r, err := put(t, s, other, &Expect{ReplaceDifferent: true}); err != nil || r.Outcome != Replaced {
+		t.Fatalf("replace: %v %v", r.Outcome, err)
+	}
+	s.Close()
+	s, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if n := countFiles(t, filepath.Join(dir, "objects")); n != 1 {
+		t.Errorf("%d files, want 1", n)
+	}
+	in, err = s.InstanceByUID(context.Background(), r.SOPInstanceUID)
+	if err != nil || in.Path != legacy {
+		t.Fatalf("row %+v %v; want path %s", in, err, legacy)
+	}
+	got, _ := os.ReadFile(s.ObjectPath(in))
+	want, _ := os.ReadFile(other)
+	if string(got) != string(want) {
+		t.Errorf("the stored file is not the replacement")
+	}
+}

@@ -119,6 +119,9 @@ func Open(dir string, opt Options) (*Store, error) {
 	}
 	s := &Store{dir: dir, db: db, opt: opt, log: opt.Logger, text: opt.Text}
 	s.sync.Store(opt.Fsync)
+	if _, err := os.Stat("/proc/self/fd"); err != nil {
+		s.noTmpfile.Store(true) // unnamed files are linked through /proc
+	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -310,10 +313,14 @@ func (in *Incoming) Commit(ctx context.Context, source string, expect *Expect) (
 	return req.res, nil
 }
 
+// objectPath is where a new object goes: one of 256 directories (by a
+// hash of the UID), so that a new store does not create a directory per
+// object. Stores written with the older two-level layout keep their paths
+// (rows hold them; a replacement reuses the stored path).
 func objectPath(sopUID string) string {
 	sum := sha256.Sum256([]byte(sopUID))
 	h := hex.EncodeToString(sum[:16])
-	return filepath.Join(h[:2], h[2:4], h+".dcm")
+	return filepath.Join(h[:2], h+".dcm")
 }
 
 func wrapSpace(err error) error {
