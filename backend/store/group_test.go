@@ -9,7 +9,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"lightbox/backend/dcm"
 	"lightbox/backend/testcorpus"
 )
 
@@ -342,5 +344,41 @@ func TestReplaceKeepsOlderLayoutPath(t *testing.T) {
 	want, _ := os.ReadFile(other)
 	if string(got) != string(want) {
 		t.Errorf("the stored file is not the replacement")
+	}
+}
+
+// TestInstanceRowFields: the row written on the fast path holds what the
+// object says (read back through gorm).
+func TestInstanceRowFields(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{Fsync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	f := ctFiles(t)[3]
+	fi, _ := os.Stat(f)
+	r, err := put(t, s, f, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := s.InstanceByUID(context.Background(), r.SOPInstanceUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := dcm.ParseFile(f, dcm.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	want, _ := extract(x, func(ds *dcm.DataSet, t dcm.Tag) string { return ds.Text(t) })
+	got := *in
+	if got.SOPClassUID != want.inst.SOPClassUID || got.TransferSyntaxUID != want.inst.TransferSyntaxUID ||
+		got.InstanceNumber != want.inst.InstanceNumber || got.Rows != want.inst.Rows || got.Columns != want.inst.Columns ||
+		got.Frames != want.inst.Frames || got.SliceLocation != want.inst.SliceLocation || got.Size != fi.Size() ||
+		got.Source != "test" || got.Path != objectPath(r.SOPInstanceUID) || got.SeriesRef == 0 {
+		t.Errorf("row %+v\nobject %+v", got, want.inst)
+	}
+	if d := time.Since(got.ReceivedAt); d < 0 || d > time.Minute {
+		t.Errorf("received at %v", got.ReceivedAt)
 	}
 }
