@@ -1,9 +1,11 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -380,5 +382,56 @@ func TestInstanceRowFields(t *testing.T) {
 	}
 	if d := time.Since(got.ReceivedAt); d < 0 || d > time.Minute {
 		t.Errorf("received at %v", got.ReceivedAt)
+	}
+}
+
+// TestIncomingReadFrom: copying from a file (kernel copy) and from any
+// reader append the same bytes after what was written before.
+func TestIncomingReadFrom(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{Fsync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	f := ctFiles(t)[2]
+	b, err := os.ReadFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		open func() io.Reader
+	}{
+		{"file", func() io.Reader { fh, _ := os.Open(f); t.Cleanup(func() { fh.Close() }); return fh }},
+		{"reader", func() io.Reader { return strings.NewReader(string(b)) }},
+	} {
+		in, err := s.NewIncoming()
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.Write(b[:132])
+		n, err := in.ReadFrom(io.NewSectionReader(bytes.NewReader(b), 0, 0)) // nothing
+		if err != nil || n != 0 {
+			t.Fatalf("%s: empty: %d %v", c.name, n, err)
+		}
+		r := c.open()
+		if sr, ok := r.(io.Seeker); ok {
+			sr.Seek(132, io.SeekStart)
+		} else {
+			io.CopyN(io.Discard, r, 132)
+		}
+		n, err = in.ReadFrom(r)
+		if err != nil || n != int64(len(b)-132) || in.Size() != int64(len(b)) {
+			t.Fatalf("%s: %d %v, size %d; want %d", c.name, n, err, in.Size(), len(b))
+		}
+		res, err := in.Commit(context.Background(), "test", &Expect{ReplaceDifferent: true})
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		inst, _ := s.InstanceByUID(context.Background(), res.SOPInstanceUID)
+		got, _ := os.ReadFile(s.ObjectPath(inst))
+		if !bytes.Equal(got, b) {
+			t.Errorf("%s: stored bytes differ", c.name)
+		}
 	}
 }

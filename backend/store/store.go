@@ -24,6 +24,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -192,6 +193,17 @@ func (in *Incoming) HashFromHere() { in.from = in.n }
 func (in *Incoming) Write(p []byte) (int, error) {
 	n, err := in.f.Write(p)
 	in.n += int64(n)
+	if err != nil {
+		return n, wrapSpace(err)
+	}
+	return n, nil
+}
+
+// ReadFrom appends everything r yields; from a file the copy is done by
+// the kernel (copy_file_range), without passing through user space.
+func (in *Incoming) ReadFrom(r io.Reader) (int64, error) {
+	n, err := in.f.ReadFrom(r)
+	in.n += n
 	if err != nil {
 		return n, wrapSpace(err)
 	}
