@@ -26,6 +26,8 @@ type commitReq struct {
 	durable bool
 	wake    chan bool // true: done (res/err set); false: lead the next batch
 
+	finished bool // set by the leader that committed it
+
 	res    Result
 	err    error
 	exists bool
@@ -56,24 +58,33 @@ func (c *committer) submit(s *Store, r *commitReq) {
 			return
 		}
 	}
-	c.mu.Lock()
-	batch := c.queue
-	c.queue = nil
-	c.mu.Unlock()
-	later := s.commitBatch(batch)
-	c.mu.Lock()
-	// Requests deferred by the batch (a second object with the same SOP
-	// Instance UID) go first in the next one.
-	c.queue = append(later, c.queue...)
-	var next *commitReq
-	if len(c.queue) > 0 {
-		next = c.queue[0]
-	} else {
-		c.leading = false
-	}
-	c.mu.Unlock()
-	if next != nil {
-		next.wake <- false
+	// The leader is first in the queue, so its own request is in the batch
+	// and never deferred; the loop only guards that invariant.
+	for {
+		c.mu.Lock()
+		batch := c.queue
+		c.queue = nil
+		c.mu.Unlock()
+		later := s.commitBatch(batch)
+		c.mu.Lock()
+		// Requests deferred by the batch (a second object with the same
+		// SOP Instance UID) go first in the next one.
+		c.queue = append(later, c.queue...)
+		if !r.finished {
+			c.mu.Unlock()
+			continue
+		}
+		var next *commitReq
+		if len(c.queue) > 0 {
+			next = c.queue[0]
+		} else {
+			c.leading = false
+		}
+		c.mu.Unlock()
+		if next != nil {
+			next.wake <- false
+		}
+		return
 	}
 }
 
@@ -151,6 +162,7 @@ func (s *Store) commitBatch(batch []*commitReq) (later []*commitReq) {
 			r.res.Outcome = Replaced
 			s.log.Info("store: replaced an object with the same SOP Instance UID by a different one", "sop", r.info.inst.SOPInstanceUID, "source", r.source)
 		}
+		r.finished = true
 		r.wake <- true
 	}
 	return later
