@@ -67,7 +67,24 @@ async function openStudy(uid) {
 async function showSeries(seriesUID, cell = 0) {
   await page.waitForSelector(`.vw-thumb[data-series="${seriesUID}"]`, { timeout: 20000 });
   await page.click(`.vw-cell[data-cell="${cell}"]`, { position: { x: 5, y: 5 } });
+  // Wait for this load to finish (the viewer announces it), not for an earlier state of the cell.
+  await page.evaluate(
+    ([u, c]) => {
+      window.__lbLoaded = new Promise((resolve) => {
+        const root = document.querySelector('.viewer');
+        const on = (ev) => {
+          if (ev.detail.seriesUID === u && ev.detail.cell === c) {
+            root.removeEventListener('lb-series-loaded', on);
+            resolve(true);
+          }
+        };
+        root.addEventListener('lb-series-loaded', on);
+      });
+    },
+    [seriesUID, cell],
+  );
   await page.click(`.vw-thumb[data-series="${seriesUID}"]`);
+  await page.evaluate(() => window.__lbLoaded);
   await page.waitForFunction(
     ([u, c]) => {
       const s = window.__lbViewer.debugState().cells[c];
