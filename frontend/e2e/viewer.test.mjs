@@ -66,6 +66,7 @@ async function openStudy(uid) {
 /** Shows a series in the active viewport (click on its thumbnail) and waits for the first image. */
 async function showSeries(seriesUID, cell = 0) {
   await page.waitForSelector(`.vw-thumb[data-series="${seriesUID}"]`, { timeout: 20000 });
+  await page.keyboard.press('w'); // so that the click below draws nothing
   await page.click(`.vw-cell[data-cell="${cell}"]`, { position: { x: 5, y: 5 } });
   // Wait for this load to finish (the viewer announces it), not for an earlier state of the cell.
   await page.evaluate(

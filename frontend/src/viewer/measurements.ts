@@ -82,6 +82,17 @@ export function summarise(a: Ann): MeasurementSummary {
   return { uid: a.annotationUID!, tool, imageId, text: text.replace(/NaN/g, '–').trim(), values };
 }
 
+/** True for a multi-point measurement whose points all coincide (a click, not a drawing). */
+export function isDegenerate(a: Ann): boolean {
+  if (a.metadata?.toolName === tools.ProbeTool.toolName) return false;
+  const pts = ((a.data as { handles?: { points?: number[][] } }).handles?.points ?? []) as number[][];
+  const poly = (a.data as { contour?: { polyline?: number[][] } }).contour?.polyline;
+  const all = poly?.length ? poly : pts;
+  if (all.length < 2) return false;
+  const [x, y, z] = all[0];
+  return all.every((p) => Math.hypot(p[0] - x, p[1] - y, p[2] - z) < 1e-3);
+}
+
 export class Measurements {
   readonly element: HTMLElement;
   private list: HTMLElement;
@@ -115,6 +126,14 @@ export class Measurements {
     this.element.append(head, this.list);
     const E = tools.Enums.Events;
     const onChange = () => this.changed();
+    // A click with a drawing tool makes a measurement of zero size: drop it.
+    eventTarget.addEventListener(E.ANNOTATION_COMPLETED, ((ev: CustomEvent) => {
+      const a = ev.detail?.annotation as Ann | undefined;
+      if (a && isDegenerate(a)) {
+        tools.annotation.state.removeAnnotation(a.annotationUID!);
+        this.rerenderViewports();
+      }
+    }) as EventListener);
     for (const ev of [E.ANNOTATION_COMPLETED, E.ANNOTATION_REMOVED, E.ANNOTATION_MODIFIED]) eventTarget.addEventListener(ev, onChange);
     eventTarget.addEventListener(E.ANNOTATION_SELECTION_CHANGE, () => this.queueRender());
   }

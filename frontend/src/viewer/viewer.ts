@@ -128,6 +128,7 @@ export class Viewer {
   private openSeq = 0;
   private unsubStore: (() => void) | null = null;
   private beforeMpr: { series: string; index: number }[] = [];
+  private layoutGen = 0;
 
   constructor() {
     this.root = h('section', 'viewer');
@@ -413,6 +414,7 @@ export class Viewer {
       tools.ToolGroupManager.getToolGroup(STACK_GROUP)?.removeViewports(ENGINE_ID, c.vpId);
     }
     engine.setViewports([]);
+    this.layoutGen++;
     this.layout = [rows, cols];
     this.grid.replaceChildren();
     this.grid.style.gridTemplateColumns = `repeat(${cols}, 1fr)`;
@@ -483,7 +485,8 @@ export class Viewer {
       element,
       overlay,
       scroll,
-      vpId: `lb-vp-${i}`,
+      // A new id per layout, so work still in flight for a replaced cell cannot reach its successor.
+      vpId: `lb-vp-${this.layoutGen}-${i}`,
       seriesUID: '',
       imageIds: [],
       prefetch: new Prefetcher([]),
@@ -551,9 +554,10 @@ export class Viewer {
     this.stopCine(cell);
     cell.seriesUID = seriesUID;
     this.markStrip();
+    const current = () => this.cells.includes(cell) && cell.seriesUID === seriesUID;
     try {
       await this.ensureInstances(e);
-      if (cell.seriesUID !== seriesUID) return;
+      if (!current()) return;
       if (!e.imageIds.length) {
         this.setStatus('This series has no images yet.', true);
         return;
@@ -565,6 +569,7 @@ export class Viewer {
       if (!vp) return;
       const t0 = performance.now();
       await vp.setStack(e.imageIds, Math.min(index, e.imageIds.length - 1));
+      if (!current()) return;
       vp.render();
       cell.root.classList.add('has-image');
       this.syncScrollbar(cell);
