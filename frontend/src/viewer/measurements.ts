@@ -278,7 +278,7 @@ export class Measurements {
       }
       if (doc.format !== FORMAT || !Array.isArray(doc.annotations)) return;
       for (const a of doc.annotations) {
-        if (!a?.metadata?.toolName || !a.data) continue;
+        if (!a?.metadata?.toolName || !a.data || isDegenerate(a)) continue;
         const ann = { ...a, invalidated: true, highlighted: false, data: { ...a.data, cachedStats: {} } } as Ann;
         tools.annotation.state.addAnnotation(ann, undefined as unknown as string);
       }
