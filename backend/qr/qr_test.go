@@ -156,6 +156,45 @@ func TestAgainstOrthanc(t *testing.T) {
 	}
 	checkSameDataSets(t, st, insts, filepath.Join(testcorpus.Dir(t), "images/mr/jpegls-lossless"))
 
+	// C-GET cancelled after the third sub-operation: the peer stops with
+	// status Cancel, and what arrived is in the store, whole and indexed.
+	st2dir := t.TempDir()
+	st2, err := store.Open(st2dir, store.Options{Fsync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel := make(chan struct{})
+	pendings := 0
+	cres, err := Get(context.Background(), tg, RetrieveRequest{StudyUID: ct}, []string{"1.2.840.10008.5.1.4.1.1.2"},
+		storage.NewSCP(st2, nil, nil), func(p Progress) {
+			pendings++
+			if pendings == 3 {
+				close(cancel)
+			}
+		}, cancel)
+	if err != nil {
+		t.Fatalf("cancelled C-GET: %v", err)
+	}
+	got, _ := st2.StudyInstances(context.Background(), ct)
+	if cres.Status != dimse.StatusCancel || len(got) >= 20 || len(got) < 3 {
+		t.Errorf("cancelled C-GET: status %s, %d of 20 stored", cres.Status, len(got))
+	}
+	st2.Close()
+	st2, err = store.Open(st2dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := st2.StudyInstances(context.Background(), ct)
+	for _, in := range again {
+		if _, err := os.Stat(st2.ObjectPath(&in)); err != nil {
+			t.Errorf("row without file after cancel: %v", err)
+		}
+	}
+	if len(again) != len(got) {
+		t.Errorf("reopening changed the store: %d -> %d instances", len(got), len(again))
+	}
+	st2.Close()
+
 	// C-MOVE of the CT study to our SCP.
 	dest := startSCP(t, "LBXQR", ourPort)
 	mres, err := Move(context.Background(), tg, RetrieveRequest{StudyUID: ct}, "LBXQR", nil, nil)
