@@ -18,7 +18,7 @@ func tool(t *testing.T, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
-		t.Skipf("%s not installed: %v", name, err)
+		t.Fatalf("%s not installed (make test installs it): %v", name, err)
 	}
 	return p
 }
@@ -112,7 +112,7 @@ func makeImages(t *testing.T, dir string, rows, cols int, specs []imageSpec) map
 	t.Helper()
 	py := "/usr/bin/python3"
 	if _, err := os.Stat(py); err != nil {
-		t.Skip("no /usr/bin/python3")
+		t.Fatal("no /usr/bin/python3 (Debian python3 with pydicom; make test installs it)")
 	}
 	paths := map[imageSpec]string{}
 	var list strings.Builder

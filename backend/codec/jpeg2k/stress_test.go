@@ -132,7 +132,7 @@ func writeRawl(path string, img [][]int32, bits int) error {
 func TestStressAgainstOpenJPEG(t *testing.T) {
 	bin, err := exec.LookPath("opj_compress")
 	if err != nil {
-		t.Skip("opj_compress not installed (libopenjp2-tools)")
+		t.Fatal("opj_compress not installed (libopenjp2-tools; make test installs it)")
 	}
 	var d Decoder
 	dir := t.TempDir()

@@ -28,7 +28,7 @@ func buildStressSet(t *testing.T) []stressCase {
 	t.Helper()
 	for _, tool := range []string{"/usr/bin/python3", "dcmcjpls", "dcmdjpls"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("stress set needs %s: %v", tool, err)
+			t.Fatalf("stress set needs %s (make test installs it): %v", tool, err)
 		}
 	}
 	dir := t.TempDir()
