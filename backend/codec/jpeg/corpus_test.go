@@ -16,35 +16,6 @@ import (
 
 var jpegTS = map[string]bool{"jpeg-baseline": true, "jpeg-extended": true, "jpeg-lossless": true, "jpeg-lossless-sv1": true}
 
-// canonical masks decoded samples to BitsStored and sign-extends them, as
-// the frame layer does, so that the bytes hash like the corpus manifest.
-func canonical(p codec.Params, b []byte) []byte {
-	out := append([]byte(nil), b...)
-	bs := uint(p.BitsStored)
-	switch p.BitsAllocated {
-	case 8:
-		for i, v := range out {
-			out[i] = byte(maskExtend(uint32(v), bs, p.Signed))
-		}
-	case 16:
-		for i := 0; i+1 < len(out); i += 2 {
-			binary.LittleEndian.PutUint16(out[i:], uint16(maskExtend(uint32(binary.LittleEndian.Uint16(out[i:])), bs, p.Signed)))
-		}
-	}
-	return out
-}
-
-func maskExtend(v uint32, bits uint, signed bool) uint32 {
-	if bits >= 32 || bits == 0 {
-		return v
-	}
-	v &= 1<<bits - 1
-	if signed && v&(1<<(bits-1)) != 0 {
-		v |= ^uint32(0) << bits
-	}
-	return v
-}
-
 // sampleValue returns the canonical sample s of pixel (x, y) as an integer.
 func sampleValue(p codec.Params, b []byte, x, y, s int) int {
 	i := (y*p.Columns+x)*p.SamplesPerPixel + s
@@ -54,7 +25,7 @@ func sampleValue(p codec.Params, b []byte, x, y, s int) int {
 	} else {
 		v = uint32(b[i])
 	}
-	v = maskExtend(v, uint(p.BitsStored), p.Signed)
+	v = testframes.MaskExtend(v, uint(p.BitsStored), p.Signed)
 	if p.Signed {
 		if p.BitsAllocated == 16 {
 			return int(int16(v))
@@ -152,7 +123,7 @@ func TestCorpus(t *testing.T) {
 			if r["lossy"] == "0" {
 				h := sha256.New()
 				for _, f := range out {
-					h.Write(canonical(p, f))
+					h.Write(testframes.Canonical(p, f))
 				}
 				if got := hex.EncodeToString(h.Sum(nil)); got != r["pixel_sha256"] {
 					t.Errorf("sha256 %s, want %s", got, r["pixel_sha256"])

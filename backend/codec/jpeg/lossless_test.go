@@ -62,14 +62,14 @@ func TestLosslessAgainstDCMTK(t *testing.T) {
 			if err := d.Decode(frames[0], p, dst); err != nil {
 				t.Fatal(err)
 			}
-			got := canonical(p, dst)
-			want = canonical(p, want[:len(dst)])
+			got := testframes.Canonical(p, dst)
+			want = testframes.Canonical(p, want[:len(dst)])
 			if diffs := countDiff(got, want); diffs > 0 {
 				t.Errorf("%d bytes differ from dcmdjpeg", diffs)
 			}
 			// Without a point transform the result is also the source image.
 			if tc.pt == 0 {
-				orig := canonical(p, nativePixels(t, src))
+				orig := testframes.Canonical(p, nativePixels(t, src))
 				if diffs := countDiff(got, orig); diffs > 0 {
 					t.Errorf("%d bytes differ from the source image", diffs)
 				}

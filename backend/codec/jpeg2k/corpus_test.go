@@ -14,28 +14,6 @@ import (
 	"lightbox/backend/codec/internal/testframes"
 )
 
-// canonicalize masks each sample to BitsStored and sign-extends it, as the
-// frame layer does before hashing.
-func canonicalize(p codec.Params, data []byte) []byte {
-	bps := (p.BitsAllocated + 7) / 8
-	out := make([]byte, len(data))
-	mask := uint64(1)<<p.BitsStored - 1
-	for i := 0; i+bps <= len(data); i += bps {
-		var v uint64
-		for k := 0; k < bps; k++ {
-			v |= uint64(data[i+k]) << (8 * k)
-		}
-		v &= mask
-		if p.Signed && v>>(p.BitsStored-1)&1 == 1 {
-			v |= ^mask
-		}
-		for k := 0; k < bps; k++ {
-			out[i+k] = byte(v >> (8 * k))
-		}
-	}
-	return out
-}
-
 // sampleAt returns the canonical (masked, sign-extended) value of sample
 // (x, y, comp).
 func sampleAt(p codec.Params, frame []byte, x, y, comp int) int64 {
@@ -123,7 +101,7 @@ func TestCorpus(t *testing.T) {
 				lossless++
 				h := sha256.New()
 				for _, fr := range decoded {
-					h.Write(canonicalize(p, fr))
+					h.Write(testframes.Canonical(p, fr))
 				}
 				if got := hex.EncodeToString(h.Sum(nil)); got != f.row["pixel_sha256"] {
 					t.Fatalf("sha256 %s, want %s", got, f.row["pixel_sha256"])

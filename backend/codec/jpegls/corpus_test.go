@@ -15,38 +15,6 @@ import (
 	"lightbox/backend/codec/internal/testframes"
 )
 
-// canonical masks the decoded samples to BitsStored and sign-extends them
-// when Signed, as the frame layer will, giving the bytes pixel_sha256 covers.
-func canonical(p codec.Params, raw []byte) []byte {
-	out := bytes.Clone(raw)
-	bps := p.BitsAllocated / 8
-	mask := uint32(1)<<p.BitsStored - 1
-	for o := 0; o+bps <= len(out); o += bps {
-		var v uint32
-		switch bps {
-		case 1:
-			v = uint32(out[o])
-		case 2:
-			v = uint32(binary.LittleEndian.Uint16(out[o:]))
-		default:
-			v = binary.LittleEndian.Uint32(out[o:])
-		}
-		v &= mask
-		if p.Signed && v&(1<<(p.BitsStored-1)) != 0 {
-			v |= ^mask
-		}
-		switch bps {
-		case 1:
-			out[o] = byte(v)
-		case 2:
-			binary.LittleEndian.PutUint16(out[o:], uint16(v))
-		default:
-			binary.LittleEndian.PutUint32(out[o:], v)
-		}
-	}
-	return out
-}
-
 // sampleValue returns the canonical sample c of pixel (x,y) as a signed int.
 func sampleValue(p codec.Params, buf []byte, x, y, c int) int {
 	bps := p.BitsAllocated / 8
@@ -169,7 +137,7 @@ func TestCorpus(t *testing.T) {
 				if err := dec.Decode(f, p, dst); err != nil {
 					t.Fatalf("frame %d: %v", i, err)
 				}
-				decoded[i] = canonical(p, dst)
+				decoded[i] = testframes.Canonical(p, dst)
 				all = append(all, decoded[i]...)
 			}
 			if r["lossy"] == "0" {

@@ -12,39 +12,6 @@ import (
 	"lightbox/backend/codec/internal/testframes"
 )
 
-// canonical masks decoded samples to BitsStored and sign-extends them, as
-// the frame layer does, so that the bytes hash like the corpus manifest.
-func canonical(p codec.Params, b []byte) []byte {
-	out := append([]byte(nil), b...)
-	bs := uint(p.BitsStored)
-	switch p.BitsAllocated {
-	case 8:
-		for i, v := range out {
-			out[i] = byte(maskExtend(uint32(v), bs, p.Signed))
-		}
-	case 16:
-		for i := 0; i+1 < len(out); i += 2 {
-			binary.LittleEndian.PutUint16(out[i:], uint16(maskExtend(uint32(binary.LittleEndian.Uint16(out[i:])), bs, p.Signed)))
-		}
-	case 32:
-		for i := 0; i+3 < len(out); i += 4 {
-			binary.LittleEndian.PutUint32(out[i:], maskExtend(binary.LittleEndian.Uint32(out[i:]), bs, p.Signed))
-		}
-	}
-	return out
-}
-
-func maskExtend(v uint32, bits uint, signed bool) uint32 {
-	if bits >= 32 {
-		return v
-	}
-	v &= 1<<bits - 1
-	if signed && v&(1<<(bits-1)) != 0 {
-		v |= ^uint32(0) << bits
-	}
-	return v
-}
-
 func TestCorpus(t *testing.T) {
 	n := 0
 	for _, r := range testframes.Manifest(t) {
@@ -64,7 +31,7 @@ func TestCorpus(t *testing.T) {
 				if err := (Decoder{}).Decode(f, p, dst); err != nil {
 					t.Fatalf("frame %d: %v", i, err)
 				}
-				h.Write(canonical(p, dst))
+				h.Write(testframes.Canonical(p, dst))
 			}
 			if got := hex.EncodeToString(h.Sum(nil)); got != r["pixel_sha256"] {
 				t.Errorf("sha256 %s, want %s", got, r["pixel_sha256"])

@@ -124,3 +124,38 @@ func Frames(path string, frames int) ([][]byte, error) {
 	}
 	return nil, fmt.Errorf("%d fragments for %d frames and no offset table", len(frags), frames)
 }
+
+// Canonical returns a copy of decoded samples masked to BitsStored and
+// sign-extended when signed, as the frame layer does, so that the bytes
+// hash like the corpus manifest's pixel_sha256.
+func Canonical(p codec.Params, b []byte) []byte {
+	out := append([]byte(nil), b...)
+	bs := uint(p.BitsStored)
+	switch p.BitsAllocated {
+	case 8:
+		for i, v := range out {
+			out[i] = byte(MaskExtend(uint32(v), bs, p.Signed))
+		}
+	case 16:
+		for i := 0; i+1 < len(out); i += 2 {
+			binary.LittleEndian.PutUint16(out[i:], uint16(MaskExtend(uint32(binary.LittleEndian.Uint16(out[i:])), bs, p.Signed)))
+		}
+	case 32:
+		for i := 0; i+3 < len(out); i += 4 {
+			binary.LittleEndian.PutUint32(out[i:], MaskExtend(binary.LittleEndian.Uint32(out[i:]), bs, p.Signed))
+		}
+	}
+	return out
+}
+
+// MaskExtend keeps the low bits of v and sign-extends them when signed.
+func MaskExtend(v uint32, bits uint, signed bool) uint32 {
+	if bits >= 32 {
+		return v
+	}
+	v &= 1<<bits - 1
+	if signed && v&(1<<(bits-1)) != 0 {
+		v |= ^uint32(0) << bits
+	}
+	return v
+}
