@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 
@@ -16,11 +17,58 @@ type VersionInfo struct {
 	Version string `json:"version"`
 	DataDir string `json:"dataDir"`
 	Mode    string `json:"mode"`
+	// What a PACS administrator needs to configure Lightbox as a node:
+	// our AE title, the port the DICOM listener is bound to (0: not
+	// listening, ListenerError says why) and this computer's addresses.
+	AETitle       string   `json:"aeTitle"`
+	DICOMPort     int      `json:"dicomPort"`
+	ListenerError string   `json:"listenerError,omitempty"`
+	Addresses     []string `json:"addresses"`
 }
 
-// Version reports the version, data directory and shell.
+// Version reports the version, data directory, shell, and where the DICOM
+// listener can be reached.
 func (a *App) Version() VersionInfo {
-	return VersionInfo{Version: Version, DataDir: a.cfg.DataDir, Mode: a.cfg.Mode}
+	v := VersionInfo{Version: Version, DataDir: a.cfg.DataDir, Mode: a.cfg.Mode, AETitle: a.GetSettings().AETitle, Addresses: hostAddresses()}
+	if l := a.dicom; l != nil {
+		l.mu.Lock()
+		v.DICOMPort = l.port
+		if l.err != nil {
+			v.ListenerError = l.err.Error()
+		}
+		l.mu.Unlock()
+	} else {
+		v.ListenerError = "the DICOM listener is not running"
+	}
+	return v
+}
+
+// hostAddresses lists this computer's unicast IP addresses, non-loopback
+// first (loopback only when there is nothing else).
+func hostAddresses() []string {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return []string{}
+	}
+	var out, loop []string
+	for _, ad := range addrs {
+		ipn, ok := ad.(*net.IPNet)
+		if !ok || ipn.IP.IsLinkLocalUnicast() || ipn.IP.IsMulticast() {
+			continue
+		}
+		if ipn.IP.IsLoopback() {
+			loop = append(loop, ipn.IP.String())
+			continue
+		}
+		out = append(out, ipn.IP.String())
+	}
+	if len(out) == 0 {
+		out = loop
+	}
+	if out == nil {
+		out = []string{}
+	}
+	return out
 }
 
 // ListStudies lists the studies of the local store matching q.
@@ -75,7 +123,7 @@ func (a *App) ImportPaths(paths []string) (string, error) {
 	if len(paths) > 1 {
 		title = fmt.Sprintf("Import %s and %d more", paths[0], len(paths)-1)
 	}
-	j := a.jobs.start("import", title, func(ctx context.Context, j *job) error {
+	j := a.jobs.start("import", title, "", func(ctx context.Context, j *job) error {
 		sum := importer.Run(ctx, a.store, paths, importer.Options{Progress: func(s importer.Summary) {
 			j.update(func(v *Job) {
 				v.Done, v.Total, v.Bytes = s.Done(), s.Total, s.Bytes

@@ -91,9 +91,14 @@ func StartDICOM(a *App) error {
 func (l *listener) listen(a *App, port int) error {
 	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(port)))
 	if err != nil {
-		return fmt.Errorf("DICOM listener on port %d: %w", port, err)
+		err = fmt.Errorf("DICOM listener on port %d: %w", port, err)
+		l.mu.Lock()
+		l.err = err // the old port (if any) keeps listening
+		l.mu.Unlock()
+		return err
 	}
 	l.mu.Lock()
+	l.err = nil
 	old := l.cancel
 	ctx, cancel := context.WithCancel(a.ctx)
 	l.cancel, l.port, l.done = cancel, port, make(chan struct{})

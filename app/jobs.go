@@ -33,6 +33,9 @@ type Job struct {
 	EndedAt    *time.Time `json:"endedAt,omitempty"`
 	Message    string     `json:"message"`
 	Errors     []JobError `json:"errors"`
+	// StudyUID is the study a retrieve job brings (so that its card can
+	// offer "Open" after a reload of the UI); "" for other jobs.
+	StudyUID string `json:"studyInstanceUID,omitempty"`
 }
 
 type job struct {
@@ -57,11 +60,12 @@ func newJobManager(emit func(string, any)) *jobManager {
 	return &jobManager{jobs: map[string]*job{}, emit: emit}
 }
 
-// start runs fn in a goroutine as a new job and returns its ID.
-func (m *jobManager) start(kind, title string, fn func(ctx context.Context, j *job) error) string {
+// start runs fn in a goroutine as a new job and returns its ID. study is
+// the study the job is about ("" if none).
+func (m *jobManager) start(kind, title, study string, fn func(ctx context.Context, j *job) error) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	id := fmt.Sprintf("%s-%d", kind, m.seq.Add(1))
-	j := &job{m: m, cancel: cancel, v: Job{ID: id, Kind: kind, Title: title, State: "running", StartedAt: time.Now().UTC(), Errors: []JobError{}}}
+	j := &job{m: m, cancel: cancel, v: Job{ID: id, Kind: kind, Title: title, State: "running", StartedAt: time.Now().UTC(), Errors: []JobError{}, StudyUID: study}}
 	m.mu.Lock()
 	m.jobs[id] = j
 	m.prune()

@@ -176,7 +176,7 @@ func (a *App) Retrieve(req RetrieveRequest) (string, error) {
 		title = "Retrieve " + req.StudyUID
 	}
 	title += " from " + n.Name + " (" + n.Retrieve + ")"
-	return a.jobs.start("retrieve", title, func(ctx context.Context, j *job) error {
+	return a.jobs.start("retrieve", title, req.StudyUID, func(ctx context.Context, j *job) error {
 		return a.runRetrieve(ctx, j, n, req)
 	}), nil
 }

@@ -92,7 +92,7 @@ func plural(n int) string {
 func (a *App) startSend(title string, t storage.Target, items []storage.Item) string {
 	var id string
 	ready := make(chan struct{})
-	id = a.jobs.start("send", title, func(ctx context.Context, j *job) error {
+	id = a.jobs.start("send", title, "", func(ctx context.Context, j *job) error {
 		<-ready
 		j.update(func(v *Job) { v.Total = len(items) })
 		rep := a.runSend(ctx, t, items, j)

@@ -1,4 +1,4 @@
-// Types of the App API (see /work/brief/app-api.md). JSON field names are the
+// Types of the App API (see app/*.go). JSON field names are the
 // camelCase names the Go facade emits; keep this file in step with app/.
 
 export type Mode = 'desktop' | 'web';
@@ -7,6 +7,11 @@ export interface VersionInfo {
   version: string;
   dataDir: string;
   mode: Mode;
+  /** Where a PACS reaches Lightbox: AE title, bound port (0: not listening) and this computer's addresses. */
+  aeTitle: string;
+  dicomPort: number;
+  listenerError?: string;
+  addresses: string[];
 }
 
 export type StudySort =
@@ -97,6 +102,8 @@ export interface Job {
   startedAt: string;
   message: string;
   errors: JobError[] | null;
+  /** The study a retrieve job brings (absent for other jobs). */
+  studyInstanceUID?: string;
 }
 
 export interface Settings {

@@ -69,7 +69,7 @@ async function retry(j: Job): Promise<void> {
 /** Registers the decorations; call before the Transfers view is built. */
 export function initNetworkTransfers(): void {
   decorateJobs((j, parts) => {
-    const study = j.kind === 'retrieve' ? retrieveStudy.get(j.id) : undefined;
+    const study = j.kind === 'retrieve' ? (j.studyInstanceUID || retrieveStudy.get(j.id)) : undefined;
     const key = `${j.state}|${j.done > 0}|${study ?? ''}`;
     if (parts.actions.dataset.key !== key) {
       parts.actions.dataset.key = key;

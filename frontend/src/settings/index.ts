@@ -160,6 +160,14 @@ export function initSettingsView(): void {
       h('dd', null, h('code', null, v.dataDir)),
       h('dt', null, 'Mode'),
       h('dd', null, v.mode === 'desktop' ? 'Desktop window' : 'Browser (lightbox serve)'),
+      h('dt', null, 'DICOM listener'),
+      h(
+        'dd',
+        { dataset: { field: 'listener' } },
+        v.dicomPort > 0
+          ? `${v.aeTitle} on port ${v.dicomPort}${v.addresses.length ? ` at ${v.addresses.join(', ')}` : ''}`
+          : `not listening${v.listenerError ? `: ${v.listenerError}` : ''}`,
+      ),
     );
   }
 

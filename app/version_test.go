@@ -1,0 +1,85 @@
+package app
+
+import (
+	"context"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"lightbox/backend/nodes"
+)
+
+// Version says where the DICOM listener is bound, or why it is not.
+func TestVersionReportsListener(t *testing.T) {
+	port := sendPort(t)
+	a, err := Open(Config{DataDir: t.TempDir(), Mode: "web", Port: port})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer Shutdown(a)
+	if v := a.Version(); v.DICOMPort != 0 || v.ListenerError == "" {
+		t.Errorf("before StartDICOM: %+v", v)
+	}
+	if err := StartDICOM(a); err != nil {
+		t.Fatal(err)
+	}
+	v := a.Version()
+	if v.DICOMPort != port || v.ListenerError != "" || v.AETitle != a.GetSettings().AETitle || len(v.Addresses) == 0 {
+		t.Fatalf("listening: %+v", v)
+	}
+	for _, ad := range v.Addresses {
+		if net.ParseIP(ad) == nil {
+			t.Errorf("address %q is not an IP", ad)
+		}
+	}
+	// a second app on the same port cannot listen, and says so
+	b, err := Open(Config{DataDir: t.TempDir(), Mode: "web", Port: port})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer Shutdown(b)
+	if err := StartDICOM(b); err == nil {
+		t.Fatal("two listeners on one port")
+	}
+	if v := b.Version(); v.DICOMPort != 0 || !strings.Contains(v.ListenerError, "address already in use") {
+		t.Errorf("port taken: %+v", v)
+	}
+}
+
+// A retrieve job carries its study UID, so that the UI can offer "Open"
+// after a reload (here the PACS is down: the job stops, the UID stays).
+func TestRetrieveJobCarriesStudy(t *testing.T) {
+	a, err := Open(Config{DataDir: t.TempDir(), Mode: "web", Port: sendPort(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer Shutdown(a)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	if err := AddTransientNode(a, nodes.Node{Name: "down", AETitle: "DOWN", Host: "127.0.0.1", Port: dead, Retrieve: nodes.CGet}); err != nil {
+		t.Fatal(err)
+	}
+	id, err := a.Retrieve(RetrieveRequest{Node: "down", StudyUID: "1.2.3.4"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	j, err := a.jobs.waitJob(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.StudyUID != "1.2.3.4" || j.State != "stopped" || !strings.Contains(j.Message, "refused") {
+		t.Errorf("job %+v", j)
+	}
+	for _, k := range a.Jobs() {
+		if k.ID == id && k.StudyUID != "1.2.3.4" {
+			t.Errorf("listed without its study: %+v", k)
+		}
+	}
+}
