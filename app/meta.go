@@ -56,10 +56,35 @@ type InstanceMeta struct {
 	InstanceNumber              int       `json:"instanceNumber"`
 	InstitutionName             string    `json:"institutionName"`
 	BodyPart                    string    `json:"bodyPart"`
-	MinValue                    *int64    `json:"minValue,omitempty"`
-	MaxValue                    *int64    `json:"maxValue,omitempty"`
-	Error                       string    `json:"error,omitempty"`
-	Warnings                    []string  `json:"warnings,omitempty"`
+	PatientOrientation          []string  `json:"patientOrientation"` // (0020,0020) row and column directions, e.g. ["A","F"]; [] if absent
+	// Smallest/Largest Image Pixel Value (0028,0106/0107) as stored
+	// values (before the modality LUT); absent when the file has none.
+	MinValue *int64   `json:"minValue,omitempty"`
+	MaxValue *int64   `json:"maxValue,omitempty"`
+	Error    string   `json:"error,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Tags only the meta endpoint reads.
+var (
+	tagPatientOrientation      = dcm.Tag(0x00200020)
+	tagSmallestImagePixelValue = dcm.Tag(0x00280106)
+	tagLargestImagePixelValue  = dcm.Tag(0x00280107)
+)
+
+// pixelValue reads a US-or-SS pixel value attribute. Implicit VR files
+// give it the dictionary's first VR (US), so for a signed 16-bit image the
+// bits are reinterpreted as SS.
+func pixelValue(ds *dcm.DataSet, t dcm.Tag, signed16 bool) *int64 {
+	v, ok := ds.Int(t)
+	if !ok {
+		return nil
+	}
+	if e := ds.Get(t); signed16 && e != nil && e.VR != "SS" && v > 32767 && v <= 65535 {
+		v -= 65536
+	}
+	x := int64(v)
+	return &x
 }
 
 func optFloat(ds *dcm.DataSet, t dcm.Tag) *float64 {
@@ -113,6 +138,13 @@ func (a *App) buildMeta(in *store.Instance, f *dcm.File, img *pixel.Image) *Inst
 	if m.WindowExplanation == nil {
 		m.WindowExplanation = []string{}
 	}
+	m.PatientOrientation = []string{}
+	if po := ds.Texts(tagPatientOrientation); len(po) == 2 && po[0] != "" && po[1] != "" {
+		m.PatientOrientation = po
+	}
+	signed16 := ds.IntOr(dcm.TagPixelRepresentation, 0) == 1 && ds.IntOr(dcm.TagBitsAllocated, 16) == 16
+	m.MinValue = pixelValue(ds, tagSmallestImagePixelValue, signed16)
+	m.MaxValue = pixelValue(ds, tagLargestImagePixelValue, signed16)
 	if img != nil {
 		info := img.Info
 		m.Rows, m.Columns, m.Frames, m.SamplesPerPixel = info.Rows, info.Columns, info.Frames, info.SamplesPerPixel

@@ -201,8 +201,11 @@ export interface InstanceMeta {
   instanceNumber: number;
   institutionName: string;
   bodyPart: string;
-  minValue: number;
-  maxValue: number;
+  /** (0020,0020) row and column directions of a projection image, e.g. ["L", "F"]; [] if absent. */
+  patientOrientation: string[];
+  /** Smallest/Largest Image Pixel Value (stored values), when the file has them. */
+  minValue?: number;
+  maxValue?: number;
 }
 
 export interface TagNode {
