@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"lightbox/backend/charset"
 	"net"
 	"net/url"
 	"strings"
@@ -185,3 +186,8 @@ func (a *App) SaveAnnotations(studyUID, json string) error {
 func (a *App) LoadAnnotations(studyUID string) string {
 	return a.store.Annotations(studyUID)
 }
+
+// CharacterSets lists the character sets Lightbox reads (for the fallback
+// setting and a node's assumed character set) and which of them it can
+// write (a node's query Encoding).
+func (a *App) CharacterSets() []charset.TermInfo { return charset.Describe() }

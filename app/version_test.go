@@ -83,3 +83,26 @@ func TestRetrieveJobCarriesStudy(t *testing.T) {
 		}
 	}
 }
+
+// The UI's character set lists come from the backend (one list, no copy).
+func TestCharacterSetsOverHTTP(t *testing.T) {
+	_, srv, _ := newTestApp(t)
+	var list []struct {
+		Term      string `json:"term"`
+		Label     string `json:"label"`
+		DICOM     bool   `json:"dicom"`
+		Encodable bool   `json:"encodable"`
+	}
+	if code := call(t, srv, "CharacterSets", &list); code != 200 {
+		t.Fatalf("HTTP %d", code)
+	}
+	got := map[string]bool{}
+	for _, c := range list {
+		got[c.Term] = c.Encodable
+	}
+	for term, enc := range map[string]bool{"ISO_IR 192": true, "ISO 2022 IR 149": true, "GB18030": true, "WINDOWS-1252": false, "KOI8-R": false} {
+		if e, ok := got[term]; !ok || e != enc {
+			t.Errorf("%s: listed %v, encodable %v (want %v)", term, ok, e, enc)
+		}
+	}
+}

@@ -90,6 +90,9 @@ func (n *Node) Normalize() error {
 	if !charset.Known(n.Encoding) {
 		return fmt.Errorf("encoding %q is not a known character set", n.Encoding)
 	}
+	if _, _, err := charset.Encode(n.Encoding, ""); err != nil {
+		return fmt.Errorf("encoding %q can be read but not written: query keys need a DICOM term such as ISO_IR 192", n.Encoding)
+	}
 	if n.AssumeCharset != "" && !charset.Known(n.AssumeCharset) {
 		return fmt.Errorf("assumed character set %q is not known", n.AssumeCharset)
 	}

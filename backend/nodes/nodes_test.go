@@ -63,6 +63,7 @@ func TestParseErrorsNameTheLine(t *testing.T) {
 		{"<nodes>\n<node>\n<aeTitle>    </aeTitle>\n<host>h</host><port>1</port></node></nodes>", "1 to 16"},
 		{"<nodes><node><aeTitle>A</aeTitle><host>h</host><port>x</port></node></nodes>", "not a number"},
 		{"<nodes><node><aeTitle>A</aeTitle><host>h</host><port>1</port><encoding>EBCDIC</encoding></node></nodes>", "not a known character set"},
+		{"<nodes><node><aeTitle>A</aeTitle><host>h</host><port>1</port><encoding>Windows-1251</encoding></node></nodes>", "can be read but not written"},
 		{"<nodes><node><aeTitle>A</aeTitle><host>h</host><port>1</port><retrieve>FTP</retrieve></node></nodes>", "neither C-GET nor C-MOVE"},
 		{"<nodes><node><aeTitle>A</aeTitle><port>1</port></node></nodes>", "without <host>"},
 		{"<nodes><node><aeTitle>A</aeTitle><host>h</host><port>1</port></node><node><aeTitle>A</aeTitle><host>h</host><port>2</port></node></nodes>", "two nodes"},

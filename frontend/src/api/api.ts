@@ -3,6 +3,7 @@
 
 import { call, mode, on, onConnection, onNativeFileDrop, onReconnect, uploadFile } from './transport';
 import type {
+  CharsetInfo,
   ImportResult,
   Instance,
   Job,
@@ -19,6 +20,7 @@ export { mode, on, onConnection, onNativeFileDrop, onReconnect };
 
 export const api = {
   version: () => call<VersionInfo>('Version'),
+  characterSets: () => call<CharsetInfo[]>('CharacterSets'),
   listStudies: (q: StudyQuery) => call<Study[] | null>('ListStudies', q),
   listSeries: (studyUID: string) => call<Series[] | null>('ListSeries', studyUID),
   listInstances: (seriesUID: string) => call<Instance[] | null>('ListInstances', seriesUID),

@@ -14,6 +14,16 @@ export interface VersionInfo {
   addresses: string[];
 }
 
+/** One character set Lightbox reads (CharacterSets). */
+export interface CharsetInfo {
+  term: string;
+  label: string;
+  /** A Defined Term of (0008,0005); false for platform encodings accepted only as a fallback. */
+  dicom: boolean;
+  /** Lightbox can write it: usable as a node's query Encoding. */
+  encodable: boolean;
+}
+
 export type StudySort =
   | 'patientName'
   | 'studyDate'

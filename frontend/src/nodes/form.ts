@@ -4,11 +4,8 @@
 
 import { net } from '../api/network';
 import type { DicomNode, Settings } from '../api/types';
-import { aeTitleProblem, CHARSETS } from '../settings/index';
+import { aeTitleProblem, fillCharsetSelect } from '../settings/index';
 import { errorText, h } from '../ui/dom';
-
-/** The (0008,0005) terms a node's query Encoding may take (charset.Known DICOM terms). */
-export const ENCODINGS = CHARSETS.filter((c) => c.term !== '' && !c.term.startsWith('WINDOWS-'));
 
 export const EMPTY_NODE: DicomNode = {
   name: '',
@@ -89,14 +86,18 @@ export function editNode(old: DicomNode | null, settings: Settings | null): Prom
     const ae = input('aeTitle', 'text', n.aeTitle, { maxlength: '16', placeholder: 'e.g. ORTHANC' });
     const host = input('host', 'text', n.host, { placeholder: 'IP address or host name' });
     const port = input('port', 'number', n.port, { min: '1', max: '65535' });
-    const encoding = select('encoding', ENCODINGS.map((c) => ({ value: c.term, label: `${c.term} — ${c.label}` })), n.encoding || 'ISO_IR 192');
+    // query keys are written in the node's Encoding: only what Lightbox can encode
+    const encoding = select('encoding', [], n.encoding || 'ISO_IR 192');
+    fillCharsetSelect(encoding, [], (c) => c.dicom && c.encodable);
     const retrieve = select('retrieve', [
       { value: 'C-GET', label: 'C-GET (images come back on the same connection)' },
       { value: 'C-MOVE', label: 'C-MOVE (the PACS connects to Lightbox)' },
     ], n.retrieve || 'C-GET');
     const localPort = input('localPort', 'number', n.localPort, { min: '0', max: '65535' });
     const maxAssoc = input('maxAssociations', 'number', n.maxAssociations || 2, { min: '1', max: '32' });
-    const assume = select('assumeCharset', [{ value: '', label: 'None — trust (0008,0005) of each answer' }, ...CHARSETS.filter((c) => c.term !== '').map((c) => ({ value: c.term, label: `${c.term} — ${c.label}` }))], n.assumeCharset || '');
+    const trust = { value: '', label: 'None — trust (0008,0005) of each answer' };
+    const assume = select('assumeCharset', [trust], n.assumeCharset || '');
+    fillCharsetSelect(assume, [trust], (c) => c.term !== 'ISO_IR 6');
     const desc = input('description', 'text', n.description);
     const general = h('div', { class: 'error-text form-error', role: 'alert', hidden: true });
     const help = h('div');

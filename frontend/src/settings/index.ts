@@ -1,43 +1,44 @@
 // Settings view: the local DICOM AE (title, port, associations, allow-list),
 // the fallback character set and fsync. GetSettings/SaveSettings.
 
-import { api, type Settings, type VersionInfo } from '../api/api';
+import { api, type CharsetInfo, type Settings, type VersionInfo } from '../api/api';
 import { registerView } from '../shell';
 import { button, errorText, h } from '../ui/dom';
 import { toast } from '../ui/toast';
 
+/** The character sets the backend reads (CharacterSets), fetched once. */
+let charsetList: Promise<CharsetInfo[]> | null = null;
+export function characterSets(): Promise<CharsetInfo[]> {
+  charsetList ??= api.characterSets().catch((e: unknown) => {
+    charsetList = null; // try again next time
+    throw e;
+  });
+  return charsetList;
+}
+
 /**
- * Character sets offered as the fallback for files without a Specific
- * Character Set (0008,0005); "" means none (the default repertoire, ASCII).
- * The names are those backend/charset knows (charset.Known).
+ * Fills a <select> with options (value, label) once the character sets are
+ * known, keeping the current value selected (and listed, even if unknown).
  */
-export const CHARSETS: { term: string; label: string }[] = [
-  { term: '', label: 'None — ASCII only, as the standard says' },
-  { term: 'ISO_IR 100', label: 'Latin-1 (Western European)' },
-  { term: 'ISO_IR 101', label: 'Latin-2 (Central European)' },
-  { term: 'ISO_IR 109', label: 'Latin-3 (South European)' },
-  { term: 'ISO_IR 110', label: 'Latin-4 (North European)' },
-  { term: 'ISO_IR 148', label: 'Latin-5 (Turkish)' },
-  { term: 'ISO_IR 203', label: 'Latin-9 (Western European with €)' },
-  { term: 'ISO_IR 144', label: 'Cyrillic' },
-  { term: 'ISO_IR 127', label: 'Arabic' },
-  { term: 'ISO_IR 126', label: 'Greek' },
-  { term: 'ISO_IR 138', label: 'Hebrew' },
-  { term: 'ISO_IR 166', label: 'Thai' },
-  { term: 'ISO_IR 13', label: 'Japanese (JIS X 0201, Shift JIS)' },
-  { term: 'ISO 2022 IR 87', label: 'Japanese kanji (ISO 2022)' },
-  { term: 'ISO 2022 IR 149', label: 'Korean (ISO 2022)' },
-  { term: 'GB18030', label: 'Chinese (GB18030)' },
-  { term: 'GBK', label: 'Chinese (GBK)' },
-  { term: 'ISO_IR 192', label: 'Unicode UTF-8' },
-  { term: 'WINDOWS-1250', label: 'Windows Central European' },
-  { term: 'WINDOWS-1251', label: 'Windows Cyrillic' },
-  { term: 'WINDOWS-1252', label: 'Windows Western European' },
-  { term: 'WINDOWS-1253', label: 'Windows Greek' },
-  { term: 'WINDOWS-1254', label: 'Windows Turkish' },
-  { term: 'WINDOWS-1255', label: 'Windows Hebrew' },
-  { term: 'WINDOWS-1256', label: 'Windows Arabic' },
-];
+export function fillCharsetSelect(sel: HTMLSelectElement, first: { value: string; label: string }[], pick: (c: CharsetInfo) => boolean): void {
+  void characterSets()
+    .then((list) => {
+      const value = sel.value;
+      const opts = [...first, ...list.filter(pick).map((c) => ({ value: c.term, label: `${c.term} — ${c.label}` }))];
+      if (value && !opts.some((o) => o.value === value)) opts.push({ value, label: value });
+      sel.replaceChildren(...opts.map((o) => h('option', { attrs: { value: o.value } }, o.label)));
+      sel.value = value;
+    })
+    .catch((e: unknown) => toast(`Cannot list character sets: ${errorText(e)}`, 'error'));
+}
+
+/** Sets a select's value, adding an option for it while the list is still loading. */
+export function setSelectValue(sel: HTMLSelectElement, value: string): void {
+  if (!Array.from(sel.options).some((o) => o.value === value)) sel.append(h('option', { attrs: { value } }, value || '—'));
+  sel.value = value;
+}
+
+const NO_FALLBACK = 'None — ASCII only, as the standard says';
 
 /** Returns the problem with an AE title, or "" when it is valid. */
 export function aeTitleProblem(ae: string): string {
@@ -62,7 +63,8 @@ export function initSettingsView(): void {
   const port = input('s-port', 'number', { min: '1', max: '65535' });
   const maxAssoc = input('s-maxAssociations', 'number', { min: '1', max: '256' });
   const allow = h('input', { id: 's-allowOnlyKnownAEs', type: 'checkbox' });
-  const charset = h('select', { id: 's-fallbackCharset', class: 'input' }, ...CHARSETS.map((c) => h('option', { attrs: { value: c.term } }, c.term ? `${c.term} — ${c.label}` : c.label)));
+  const charset = h('select', { id: 's-fallbackCharset', class: 'input' }, h('option', { attrs: { value: '' } }, NO_FALLBACK));
+  fillCharsetSelect(charset, [{ value: '', label: NO_FALLBACK }], (c) => c.term !== 'ISO_IR 6');
   const fsync = h('input', { id: 's-fsync', type: 'checkbox' });
   const uncompressed = h('input', { id: 's-preferUncompressed', type: 'checkbox' });
   const problems = h('div', { class: 'error-text', role: 'alert' });
@@ -118,10 +120,7 @@ export function initSettingsView(): void {
     port.value = String(s.port);
     maxAssoc.value = String(s.maxAssociations);
     allow.checked = s.allowOnlyKnownAEs;
-    if (!CHARSETS.some((c) => c.term === s.fallbackCharset) && !charset.querySelector(`option[value="${CSS.escape(s.fallbackCharset)}"]`)) {
-      charset.append(h('option', { attrs: { value: s.fallbackCharset } }, s.fallbackCharset));
-    }
-    charset.value = s.fallbackCharset;
+    setSelectValue(charset, s.fallbackCharset);
     fsync.checked = s.fsync;
     uncompressed.checked = s.preferUncompressed;
     update();
