@@ -411,6 +411,11 @@ test('settings: loaded from the server, validated, saved', async () => {
   assert.equal(await page.isChecked('#s-fsync'), original.fsync);
   const save = page.locator('.settings-form button[type="submit"]');
   assert.ok(await save.isDisabled(), 'Save is disabled while nothing changed');
+  // the character sets come from the backend; About says where the listener is
+  await page.waitForFunction(() => document.querySelectorAll('#s-fallbackCharset option').length > 20, null, { timeout: 5000 });
+  assert.ok(await page.locator('#s-fallbackCharset option[value="ISO 2022 IR 87"]').count(), 'ISO 2022 IR 87 offered');
+  assert.equal(await page.inputValue('#s-fallbackCharset'), original.fallbackCharset);
+  assert.match(await page.locator('[data-field="listener"]').innerText(), new RegExp(`^${original.aeTitle} on port ${original.port}\\b`));
 
   await page.fill('#s-aeTitle', 'BAD\\AE');
   assert.ok(await save.isDisabled(), 'Save is disabled for an invalid AE title');
