@@ -2,6 +2,8 @@ package jpegls
 
 import (
 	"bytes"
+	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -87,5 +89,94 @@ func BenchmarkDecodeNoisy(b *testing.B) {
 		if err := dec.Decode(src, p, dst); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkVsCharLS decodes 512x512 16-bit CT frames with this package
+// and with CharLS (libcharls through ctypes, in process, see
+// testdata/charls_time.py) in the same run, and reports both speeds and
+// their ratio, each the least thread CPU time of many passes (the machine
+// is shared, so CPU time rather than wall time):
+//   - series: the benchmark series of package bench (smooth synthetic CT,
+//     air outside the body: many runs), as GDCM wrote it, when it is cached
+//     (go test -bench Decode ./bench/ makes it);
+//   - noisy: testdata/noisy.py's CT-like slice with noise (few runs);
+//   - corpus-ct: the corpus CT series (128x128 frames: per-frame costs).
+//
+// go test -run '^$' -bench VsCharLS -benchtime 1x
+func BenchmarkVsCharLS(b *testing.B) {
+	type bcase struct {
+		name   string
+		frames [][]byte
+		p      codec.Params
+	}
+	var cases []bcase
+	home, _ := os.UserHomeDir()
+	if dirs, _ := filepath.Glob(filepath.Join(home, ".cache", "lightbox", "bench", "ct*-jpegls")); len(dirs) > 0 {
+		files, _ := filepath.Glob(filepath.Join(dirs[0], "*.dcm"))
+		var frames [][]byte
+		for _, f := range files[:min(len(files), 20)] {
+			fr, err := testframes.Frames(f, 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			frames = append(frames, fr...)
+		}
+		cases = append(cases, bcase{"series", frames, codec.Params{Rows: 512, Columns: 512, SamplesPerPixel: 1,
+			BitsAllocated: 16, BitsStored: 16, Signed: true, Photometric: "MONOCHROME2"}})
+	}
+	dir := b.TempDir()
+	if out, err := exec.Command("/usr/bin/python3", "testdata/noisy.py", filepath.Join(dir, "noisy")).CombinedOutput(); err != nil {
+		b.Fatalf("noisy.py (needs pydicom, numpy, libcharls): %v %s", err, out)
+	}
+	noisy, err := os.ReadFile(filepath.Join(dir, "noisy.jls"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cases = append(cases, bcase{"noisy", [][]byte{noisy}, codec.Params{Rows: 512, Columns: 512, SamplesPerPixel: 1,
+		BitsAllocated: 16, BitsStored: 12, Photometric: "MONOCHROME2"}})
+	ct, p := benchFrames(b, "ct", "jpegls-lossless")
+	cases = append(cases, bcase{"corpus-ct", ct, p})
+
+	const passes = 40
+	for _, bc := range cases {
+		b.Run(bc.name, func(b *testing.B) {
+			var names []string
+			for i, f := range bc.frames {
+				name := filepath.Join(dir, bc.name+strconv.Itoa(i)+".jls")
+				if err := os.WriteFile(name, f, 0o644); err != nil {
+					b.Fatal(err)
+				}
+				names = append(names, name)
+			}
+			dst := make([]byte, bc.p.FrameSize())
+			var dec Decoder
+			total := float64(len(bc.frames) * len(dst))
+			defer lockThread()()
+			for b.Loop() {
+				best := math.Inf(1)
+				for range passes {
+					t0 := threadCPU()
+					for _, f := range bc.frames {
+						if err := dec.Decode(f, bc.p, dst); err != nil {
+							b.Fatal(err)
+						}
+					}
+					best = min(best, (threadCPU() - t0).Seconds())
+				}
+				out, err := exec.Command("/usr/bin/python3", append([]string{"testdata/charls_time.py", strconv.Itoa(passes)}, names...)...).Output()
+				if err != nil {
+					b.Fatalf("charls_time.py: %v", err)
+				}
+				var cbest, cbytes float64
+				if _, err := fmt.Sscan(string(out), &cbest, &cbytes); err != nil || cbytes != total {
+					b.Fatalf("charls_time.py said %q (want %v bytes)", out, total)
+				}
+				b.ReportMetric(total/1e6/best, "MB/s")
+				b.ReportMetric(total/1e6/cbest, "charls_MB/s")
+				b.ReportMetric(cbest/best, "x_charls")
+				b.ReportMetric(0, "ns/op")
+			}
+		})
 	}
 }
