@@ -18,11 +18,12 @@ import (
 // runDesktop opens the native window: the same UI, with the App's methods
 // bound by Wails, events through the Wails runtime, and /files/ served by
 // the asset server's handler.
-func runDesktop() int {
+func runDesktop(cfg app.Config) int {
 	var wctx context.Context
-	a, err := app.Open(app.Config{Mode: "desktop", ChooseDirectory: func() (string, error) {
+	cfg.ChooseDirectory = func() (string, error) {
 		return runtime.OpenDirectoryDialog(wctx, runtime.OpenDialogOptions{Title: "Import a folder of DICOM files"})
-	}})
+	}
+	a, err := app.Open(cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lightbox:", err)
 		return 1

@@ -11,6 +11,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"lightbox/app"
 )
 
 //go:embed all:frontend/dist
@@ -32,6 +34,7 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
+		"open":    {"open [--data DIR] STUDY   open the desktop window on a study of the local store (Study Instance UID or Accession Number)", runOpen},
 		"serve":   {"serve [--data DIR] [--http ADDR] [--aet AET] [--port N] [--token T]   run headless: UI and API over HTTP, DICOM listener", runServe},
 		"import":  {"import [--data DIR] PATH...   import files, folders, DICOMDIR sets and .zip archives", runImport},
 		"studies": {"studies [--data DIR] [--json]   list the studies of the local store", runStudies},
@@ -63,7 +66,7 @@ func usage() {
 func main() {
 	setupLogging()
 	if len(os.Args) < 2 {
-		os.Exit(runDesktop())
+		os.Exit(runDesktop(app.Config{Mode: "desktop"}))
 	}
 	name := os.Args[1]
 	if name == "help" || name == "-h" || name == "--help" {
@@ -90,4 +93,20 @@ func setupLogging() {
 		level = slog.LevelError
 	}
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+}
+
+// runOpen opens the desktop window on one study (for a RIS or worklist
+// that launches the viewer for a study).
+func runOpen(args []string) int {
+	fs := newFlags("open")
+	data := dataFlag(fs)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return 2
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return 2
+	}
+	return runDesktop(app.Config{Mode: "desktop", DataDir: *data, Open: pos[0]})
 }

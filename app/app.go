@@ -52,6 +52,9 @@ type Config struct {
 	Port    int
 	// ChooseDirectory opens a native folder dialog (desktop only).
 	ChooseDirectory func() (string, error)
+	// Open is a study to show at start (Study Instance UID or Accession
+	// Number); see StartupView.
+	Open string
 }
 
 // App is the facade.

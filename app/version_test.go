@@ -3,11 +3,13 @@ package app
 import (
 	"context"
 	"net"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"lightbox/backend/nodes"
+	"lightbox/backend/testcorpus"
 )
 
 // Version says where the DICOM listener is bound, or why it is not.
@@ -103,6 +105,46 @@ func TestCharacterSetsOverHTTP(t *testing.T) {
 	for term, enc := range map[string]bool{"ISO_IR 192": true, "ISO 2022 IR 149": true, "GB18030": true, "WINDOWS-1252": false, "KOI8-R": false} {
 		if e, ok := got[term]; !ok || e != enc {
 			t.Errorf("%s: listed %v, encodable %v (want %v)", term, ok, e, enc)
+		}
+	}
+}
+
+// Lightbox started to open a study shows it first: by UID or accession.
+func TestStartupView(t *testing.T) {
+	dir := t.TempDir()
+	a, err := Open(Config{DataDir: dir, Mode: "web"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct := filepath.Join(testcorpus.Dir(t), "images", "ct", "ele")
+	id, _ := a.ImportPaths([]string{ct})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := a.jobs.waitJob(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	studies, _ := a.ListStudies(storeQuery())
+	if len(studies) != 1 || studies[0].AccessionNumber == "" {
+		t.Fatalf("studies %+v", studies)
+	}
+	st := studies[0]
+	if v, err := a.StartupView(); v != "" || err != nil {
+		t.Errorf("no Open: %q %v", v, err)
+	}
+	Shutdown(a)
+	for _, c := range []struct{ open, view, err string }{
+		{st.StudyInstanceUID, "viewer/" + st.StudyInstanceUID, ""},
+		{" " + st.AccessionNumber + " ", "viewer/" + st.StudyInstanceUID, ""},
+		{"1.2.3.999", "", "no study with UID or accession number"},
+	} {
+		b, err := Open(Config{DataDir: dir, Mode: "web", Open: c.open})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := b.StartupView()
+		Shutdown(b)
+		if v != c.view || (c.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.err)) {
+			t.Errorf("Open %q: %q %v", c.open, v, err)
 		}
 	}
 }

@@ -4,7 +4,7 @@
 // import/); this file only assembles them.
 
 import './styles.css';
-import { mode, onConnection } from './api/api';
+import { api, mode, onConnection } from './api/api';
 import { currentView, dispatchKey, initShell, route, showView, viewForKey } from './shell';
 import { initBrowser } from './browser/index';
 import { initViewer } from './viewer/index';
@@ -17,8 +17,10 @@ import { initQueryView } from './query/index';
 import { initIncomingView } from './incoming/index';
 import { initNetworkTransfers } from './send/transfers';
 import { sendTo } from './send/index';
-import { h, isTyping } from './ui/dom';
+import { errorText, h, isTyping } from './ui/dom';
 import { infoDialog } from './ui/dialog';
+import { initErrorReports } from './ui/report';
+import { toast } from './ui/toast';
 
 const SHORTCUTS: [string, string][] = [
   ['/', 'Search by patient name'],
@@ -46,6 +48,7 @@ function showShortcuts(): void {
 }
 
 function start(): void {
+  initErrorReports();
   const main = document.getElementById('main')!;
   const nav = document.getElementById('nav')!;
   const right = document.getElementById('topbar-right')!;
@@ -110,6 +113,13 @@ function start(): void {
   initDrop();
   void initJobs();
   route();
+  // started to open a study (lightbox open STUDY): show it first
+  api
+    .startupView()
+    .then((v) => {
+      if (v && !/^#\/viewer\//.test(location.hash)) location.hash = `#/${v}`;
+    })
+    .catch((e: unknown) => toast(errorText(e), 'error', 10000));
 }
 
 start();

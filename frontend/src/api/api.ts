@@ -21,6 +21,8 @@ export { mode, on, onConnection, onNativeFileDrop, onReconnect };
 export const api = {
   version: () => call<VersionInfo>('Version'),
   characterSets: () => call<CharsetInfo[]>('CharacterSets'),
+  startupView: () => call<string>('StartupView'),
+  clientLog: (level: 'error' | 'warn' | 'info' | 'debug', message: string) => call<void>('ClientLog', level, message),
   listStudies: (q: StudyQuery) => call<Study[] | null>('ListStudies', q),
   listSeries: (studyUID: string) => call<Series[] | null>('ListSeries', studyUID),
   listInstances: (seriesUID: string) => call<Instance[] | null>('ListInstances', seriesUID),
