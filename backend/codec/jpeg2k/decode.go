@@ -209,42 +209,49 @@ func (d *Decoder) decodeTile(st *tileState, ts *tileSource, reduce int) error {
 // store copies a decoded code-block into the component buffer, undoing the
 // ROI shift and the quantization.
 func (tc *tileComp) store(s *t1Scratch, b *band, cb *codeblock) {
-	w, h := cb.x1-cb.x0, cb.y1-cb.y0
+	w, h := s.w, s.h
 	bx, by := cb.x0-b.x0+b.offx, cb.y0-b.y0+b.offy
-	if tc.roi > 0 {
-		// Background coefficients were left below 2^roi; the doubled
-		// representation carries one extra low bit.
-		thresh := int32(1) << (tc.roi + 1)
-		for i, v := range s.data {
-			m := v
-			if m < 0 {
-				m = -m
-			}
-			if m >= thresh {
-				m >>= tc.roi
-				if v < 0 {
-					m = -m
-				}
-				s.data[i] = m
-			}
-		}
-	}
-	if tc.cp.reversible {
-		for y := 0; y < h; y++ {
-			src := s.data[y*w : y*w+w]
-			dst := tc.ibuf[(by+y)*tc.w+bx : (by+y)*tc.w+bx+w]
-			for x, v := range src {
-				dst[x] = v / 2
-			}
-		}
-		return
+	st := s.stride
+	// Background coefficients were left below 2^roi; the doubled
+	// representation carries one extra low bit.
+	roi := uint(tc.roi)
+	thresh := uint32(1) << (roi + 1)
+	if roi == 0 {
+		thresh = 1 << 31
 	}
 	step := b.step
-	for y := 0; y < h; y++ {
-		src := s.data[y*w : y*w+w]
-		dst := tc.fbuf[(by+y)*tc.w+bx : (by+y)*tc.w+bx+w]
-		for x, v := range src {
-			dst[x] = float32(v) * step
+	for y0, k0 := 0, st+1; y0 < h; y0, k0 = y0+4, k0+st {
+		for r := 0; r < min(4, h-y0); r++ {
+			fl := s.flags[k0 : k0+w]
+			mag := s.mag[4*k0 : 4*(k0+w)]
+			o := (by+y0+r)*tc.w + bx
+			if tc.cp.reversible {
+				dst := tc.ibuf[o : o+w]
+				for x, f := range fl {
+					m := mag[4*x+r]
+					if m >= thresh {
+						m >>= roi
+					}
+					v := int32(m >> 1)
+					if f>>(wChi+1+uint(r))&1 != 0 {
+						v = -v
+					}
+					dst[x] = v
+				}
+				continue
+			}
+			dst := tc.fbuf[o : o+w]
+			for x, f := range fl {
+				m := mag[4*x+r]
+				if m >= thresh {
+					m >>= roi
+				}
+				v := float32(int32(m)) * step
+				if f>>(wChi+1+uint(r))&1 != 0 {
+					v = -v
+				}
+				dst[x] = v
+			}
 		}
 	}
 }

@@ -3,6 +3,14 @@ package jpeg2k
 // The MQ arithmetic decoder of T.800 Annex C, in the software convention
 // (the LPS sub-interval is the lower one), and the raw bit reader of the
 // selective arithmetic coding bypass.
+//
+// The decoder's registers (A, C, CT and the byte position) are plain
+// values: the coding passes keep them in local variables, run the decision
+// procedure inline for their most frequent symbols and call mqDecide, which
+// takes and returns the registers, for the others. A segment's bytes are
+// followed by two 0xFF bytes (see t1Scratch.gather), which read exactly
+// like the end of the data (a marker: the decoder feeds 1-bits), so that
+// mqByteIn needs no length test.
 
 // qeTable is T.800 Table C.2: Qe, next index after MPS, after LPS, switch.
 var qeTable = [47]struct {
@@ -24,18 +32,25 @@ var qeTable = [47]struct {
 	{0x0005, 45, 42, 0}, {0x0001, 45, 43, 0}, {0x5601, 46, 46, 0},
 }
 
-// qeVal repeats the Qe column of qeTable for the inlined fast path; the
-// index is 7 bits wide so that any mqCtx value stays in range.
-var qeVal = func() (t [128]uint32) {
-	for i := range t {
-		t[i] = qeTable[min(i, len(qeTable)-1)].qe
+// mqTab expands qeTable for both MPS values. A context holds a state s =
+// 2*index + MPS, and mqTab[s] packs everything a decision needs:
+//
+//	bits 0-15   Qe
+//	bit  16     the MPS
+//	bits 17-23  the state after an MPS renormalisation
+//	bits 24-31  the state after an LPS (MPS switched where the table says)
+//
+// Entries past the 94 states are never reached; 256 entries let a uint8
+// state index it without a bounds check.
+var mqTab = func() (t [256]uint32) {
+	for i, e := range qeTable {
+		for mps := uint32(0); mps < 2; mps++ {
+			lmps := mps ^ uint32(e.sw)
+			t[2*i+int(mps)] = e.qe | mps<<16 | (2*uint32(e.nmps)+mps)<<17 | (2*uint32(e.nlps)+lmps)<<24
+		}
 	}
 	return t
 }()
-
-// mqState packs a context's table index (bits 1..6) and MPS (bit 0), and
-// is expanded into mqTrans so that one lookup gives every successor.
-type mqCtx uint8
 
 // Contexts (T.800 Table D.7 numbering): 0-8 significance, 9-13 sign,
 // 14-16 refinement, 17 run-length, 18 uniform.
@@ -47,115 +62,92 @@ const (
 	numCtx = 19
 )
 
-type mqDecoder struct {
-	data []byte
-	pos  int
-	c    uint32
-	a    uint32
-	ct   int
-	cx   [numCtx]mqCtx
+// mqContexts holds the state of each context; it is indexed by uint8 so
+// that table lookups need no bounds checks (only the first numCtx are used).
+type mqContexts [256]uint8
+
+func (cx *mqContexts) reset() {
+	clear(cx[:numCtx])
+	cx[0] = 4 << 1
+	cx[ctxRL] = 3 << 1
+	cx[ctxUNI] = 46 << 1
 }
 
-func (m *mqDecoder) resetContexts() {
-	for i := range m.cx {
-		m.cx[i] = 0
-	}
-	m.cx[0] = 4 << 1
-	m.cx[ctxRL] = 3 << 1
-	m.cx[ctxUNI] = 46 << 1
+// mqRegs are the decoder registers, saved between coding passes.
+type mqRegs struct {
+	a, c, ct uint32
+	pos      int // the last byte read into C
 }
 
-func (m *mqDecoder) byteAt(i int) uint32 {
-	if i < len(m.data) {
-		return uint32(m.data[i])
-	}
-	return 0xFF
-}
-
-func (m *mqDecoder) init(data []byte) {
-	m.data = data
-	m.pos = 0
-	m.c = m.byteAt(0) << 16
-	m.byteIn()
+// init is INITDEC on buf (a segment followed by two 0xFF bytes).
+func (m *mqRegs) init(buf []byte) {
+	c := uint32(buf[0]) << 16
+	m.pos, m.c, m.ct = mqByteIn(buf, 0, c)
 	m.c <<= 7
 	m.ct -= 7
 	m.a = 0x8000
 }
 
-func (m *mqDecoder) byteIn() {
-	if m.byteAt(m.pos) == 0xFF {
-		if b := m.byteAt(m.pos + 1); b > 0x8F {
-			m.c += 0xFF00
-			m.ct = 8
-		} else {
-			m.pos++
-			m.c += b << 9
-			m.ct = 7
+// mqByteIn is BYTEIN: it returns the new position, C and CT. After 0xFF
+// only a byte up to 0x8F continues the data (7 bits of it); anything else
+// is a marker, and the decoder then feeds 1-bits forever.
+func mqByteIn(buf []byte, pos int, c uint32) (int, uint32, uint32) {
+	if buf[pos] == 0xFF {
+		if b := buf[pos+1]; b <= 0x8F {
+			return pos + 1, c + uint32(b)<<9, 7
 		}
-	} else {
-		m.pos++
-		m.c += m.byteAt(m.pos) << 8
-		m.ct = 8
+		return pos, c + 0xFF00, 8
 	}
+	return pos + 1, c + uint32(buf[pos+1])<<8, 8
 }
 
-// decode returns the next decision in context cx. The hot loops of the
-// coding passes repeat its fast path (MPS without renormalisation) inline
-// and call decodeSlow for the rest.
-func (m *mqDecoder) decode(cx int) int {
-	s := m.cx[cx]
-	qe := qeVal[s>>1]
-	if a := m.a - qe; m.c>>16 >= qe && a >= 0x8000 {
-		m.a = a
-		m.c -= qe << 16
-		return int(s & 1)
-	}
-	return m.decodeSlow(cx)
-}
-
-func (m *mqDecoder) decodeSlow(cx int) int {
-	s := m.cx[cx]
-	e := &qeTable[s>>1]
-	mps := int(s & 1)
-	m.a -= e.qe
-	var d int
-	if m.c>>16 < e.qe {
-		// LPS sub-interval (conditional exchange)
-		if m.a < e.qe {
-			d = mps
-			m.cx[cx] = mqCtx(e.nmps<<1) | mqCtx(mps)
-		} else {
-			d = 1 - mps
-			if e.sw != 0 {
-				mps = 1 - mps
-			}
-			m.cx[cx] = mqCtx(e.nlps<<1) | mqCtx(mps)
+// mqDecide decodes one decision in the context whose state is *cs and
+// returns it with the new registers. The coding passes inline copies of
+// this procedure for their most frequent decisions.
+func mqDecide(cs *uint8, a, c, ct uint32, pos int, buf []byte) (d, a2, c2, ct2 uint32, pos2 int) {
+	e := mqTab[*cs]
+	qe := e & 0xFFFF
+	d = e >> 16 & 1
+	a -= qe
+	if c>>16 >= qe {
+		c -= qe << 16
+		if a&0x8000 != 0 {
+			return d, a, c, ct, pos
 		}
-		m.a = e.qe
+		if a < qe {
+			*cs = uint8(e >> 24)
+			d ^= 1
+		} else {
+			*cs = uint8(e >> 17 & 0x7F)
+		}
 	} else {
-		m.c -= e.qe << 16
-		if m.a < e.qe {
-			d = 1 - mps
-			if e.sw != 0 {
-				mps = 1 - mps
-			}
-			m.cx[cx] = mqCtx(e.nlps<<1) | mqCtx(mps)
+		// LPS sub-interval, with the conditional exchange
+		if a < qe {
+			*cs = uint8(e >> 17 & 0x7F)
 		} else {
-			d = mps
-			m.cx[cx] = mqCtx(e.nmps<<1) | mqCtx(mps)
+			*cs = uint8(e >> 24)
+			d ^= 1
 		}
+		a = qe
 	}
 	for {
-		if m.ct == 0 {
-			m.byteIn()
+		if ct == 0 {
+			pos, c, ct = mqByteIn(buf, pos, c)
 		}
-		m.a <<= 1
-		m.c <<= 1
-		m.ct--
-		if m.a&0x8000 != 0 {
-			break
+		a <<= 1
+		c <<= 1
+		ct--
+		if a&0x8000 != 0 {
+			return d, a, c, ct, pos
 		}
 	}
+}
+
+// decide is mqDecide on the saved registers, for the rare decisions made
+// outside the coding passes' loops.
+func (m *mqRegs) decide(cs *uint8, buf []byte) uint32 {
+	var d uint32
+	d, m.a, m.c, m.ct, m.pos = mqDecide(cs, m.a, m.c, m.ct, m.pos, buf)
 	return d
 }
 
@@ -178,7 +170,7 @@ func (r *rawDecoder) byteAt(i int) uint32 {
 	return 0xFF
 }
 
-func (r *rawDecoder) decode() int {
+func (r *rawDecoder) decode() uint32 {
 	if r.ct == 0 {
 		if r.c == 0xFF {
 			if b := r.byteAt(r.pos); b > 0x8F {
@@ -196,5 +188,5 @@ func (r *rawDecoder) decode() int {
 		}
 	}
 	r.ct--
-	return int(r.c>>uint(r.ct)) & 1
+	return r.c >> uint(r.ct) & 1
 }

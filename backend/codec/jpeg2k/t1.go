@@ -1,6 +1,27 @@
 package jpeg2k
 
 // Tier-1: the three coding passes of T.800 Annex D on one code-block.
+//
+// State layout. A code-block is scanned in stripes of four rows, and each
+// column of a stripe has one uint32 state word. The words form a grid with
+// a border of one word on every side (a stripe above and below, a column
+// left and right), so that marking a sample significant updates its
+// neighbours' words without bounds tests:
+//
+//	bits 0-17   significance in the 6x3 window around the column: rows -1
+//	            to 4 of the stripe (i = row+1) by columns x-1, x, x+1
+//	            (j = 0, 1, 2), at bit 3*i+j. The 3x3 neighbourhood of row
+//	            r is then the 9 bits from bit 3*r, the sample itself at 4.
+//	bits 18-23  sign (1 = negative) of the column's own rows -1 to 4
+//	bits 24-27  visited by this bit-plane's significance pass, rows 0-3
+//	bits 28-31  refined at least once, rows 0-3
+//
+// In vertically causal mode the rows below a stripe are never recorded
+// (bits of row 4 stay 0), which is exactly what that mode asks for.
+//
+// Magnitudes are kept beside the words, four per word (one per row), at
+// twice their value plus the reconstruction half-bit, so that truncated
+// bit-planes reconstruct at mid-interval; signs stay in the words.
 
 // Code-block style bits (SPcod).
 const (
@@ -12,50 +33,33 @@ const (
 	cbSegSym  = 0x20
 )
 
-// Per-sample state flags. The low byte says which of the 8 neighbours are
-// significant; the next nibble gives the signs of the 4 direct ones.
+// State word bits.
 const (
-	fN  = 1 << 0
-	fS  = 1 << 1
-	fW  = 1 << 2
-	fE  = 1 << 3
-	fNW = 1 << 4
-	fNE = 1 << 5
-	fSW = 1 << 6
-	fSE = 1 << 7
-
-	fNneg = 1 << 8
-	fSneg = 1 << 9
-	fWneg = 1 << 10
-	fEneg = 1 << 11
-
-	fSig     = 1 << 12
-	fVisit   = 1 << 13
-	fRefined = 1 << 14
-
-	// neighbours in the next stripe, ignored in vertically causal mode
-	causalMask = fS | fSW | fSE | fSneg
+	wSigAll = 1<<18 - 1                   // the whole significance window
+	wOwnSig = 1<<4 | 1<<7 | 1<<10 | 1<<13 // the column's own rows 0-3
+	wChi    = 18                          // sign of row -1; row r at wChi+r+1
+	wPi     = 24                          // visited, row r at wPi+r
+	wPiAll  = 0xF << wPi                  //
+	wMu     = 28                          // refined, row r at wMu+r
+	nbMask  = 0x1FF &^ 0x10               // a 3x3 window without its centre
 )
 
-// zcLUT gives the significance context for each orientation and
-// neighbourhood; signLUT gives ctx<<1 | xor-bit for the sign.
+// zcLUT gives the significance-coding context for each orientation and 3x3
+// significance window (bit 3*i+j for row i, column j; T.800 Table D.1).
+// signLUT gives ctx<<1 | xor-bit for the sign (Table D.3), indexed by
+// signIndex.
 var (
 	zcLUT   = makeZCLUT()
 	signLUT = makeSignLUT()
 )
 
-func makeZCLUT() (t [4][256]uint8) {
+func makeZCLUT() (t [4][512]uint8) {
 	for o := 0; o < 4; o++ {
-		for nb := 0; nb < 256; nb++ {
-			bit := func(m int) int {
-				if nb&m != 0 {
-					return 1
-				}
-				return 0
-			}
-			h := bit(fW) + bit(fE)
-			v := bit(fN) + bit(fS)
-			d := bit(fNW) + bit(fNE) + bit(fSW) + bit(fSE)
+		for win := 0; win < 512; win++ {
+			bit := func(i, j int) int { return win >> (3*i + j) & 1 }
+			h := bit(1, 0) + bit(1, 2)
+			v := bit(0, 1) + bit(2, 1)
+			d := bit(0, 0) + bit(0, 2) + bit(2, 0) + bit(2, 2)
 			var ctx int
 			if o == bandHH {
 				hv := h + v
@@ -99,26 +103,34 @@ func makeZCLUT() (t [4][256]uint8) {
 					}
 				}
 			}
-			t[o][nb] = uint8(ctx)
+			t[o][win] = uint8(ctx)
 		}
 	}
 	return t
 }
 
+// signIndex gathers, for row r of the column with word f (left and right
+// neighbours' words fw, fe), the significance of the N, S, W, E neighbours
+// (bits 0-3) and their signs (bits 4-7).
+func signIndex(f, fw, fe uint32, r uint) uint8 {
+	w := f >> (3 * r)
+	return uint8(w>>1&1 | w>>6&2 | w>>1&4 | w>>2&8 |
+		(f>>(wChi+r)&1)<<4 | (f>>(wChi+r+2)&1)<<5 | (fw>>(wChi+r+1)&1)<<6 | (fe>>(wChi+r+1)&1)<<7)
+}
+
 func makeSignLUT() (t [256]uint8) {
 	for i := 0; i < 256; i++ {
-		contrib := func(sig, neg int) int {
-			if i&sig == 0 {
+		contrib := func(k int) int {
+			if i>>k&1 == 0 {
 				return 0
 			}
-			if i&neg != 0 {
+			if i>>(k+4)&1 != 0 {
 				return -1
 			}
 			return 1
 		}
-		// index: bits 0-3 = N,S,W,E significant; bits 4-7 = their signs
-		h := contrib(fW, fWneg>>4) + contrib(fE, fEneg>>4)
-		v := contrib(fN, fNneg>>4) + contrib(fS, fSneg>>4)
+		v := contrib(0) + contrib(1) // N, S
+		h := contrib(2) + contrib(3) // W, E
 		h, v = max(-1, min(1, h)), max(-1, min(1, v))
 		var ctx, x int
 		switch {
@@ -138,64 +150,65 @@ func makeSignLUT() (t [256]uint8) {
 	return t
 }
 
+// markSig records in the neighbours' words that row r of the column at word
+// k became significant (the caller updates the column's own word). st is
+// the word stride.
+func markSig(fl []uint32, k, st int, r uint, neg uint32, causal bool) {
+	fl[k-1] |= 1 << (3*r + 5)
+	fl[k+1] |= 1 << (3*r + 3)
+	if r == 0 && !causal {
+		u := k - st
+		fl[u-1] |= 1 << 17
+		fl[u] |= 1<<16 | neg<<(wChi+5)
+		fl[u+1] |= 1 << 15
+	} else if r == 3 {
+		d := k + st
+		fl[d-1] |= 1 << 2
+		fl[d] |= 1<<1 | neg<<wChi
+		fl[d+1] |= 1
+	}
+}
+
+// t1Scratch is one worker's tier-1 state, reused from code-block to
+// code-block.
 type t1Scratch struct {
-	mq    mqDecoder
-	raw   rawDecoder
-	flags []uint16
-	data  []int32
-	buf   []byte
-	w, h  int
+	mq     mqRegs
+	cx     mqContexts
+	raw    rawDecoder
+	buf    []byte   // the current segment, then 0xFF 0xFF
+	flags  []uint32 // state words, (stripes+2) x stride
+	mag    []uint32 // 4 per state word
+	w, h   int
+	stride int // w + 2
 }
 
 func (s *t1Scratch) reset(w, h int) {
-	n := (w + 2) * (h + 2)
+	s.w, s.h, s.stride = w, h, w+2
+	n := ((h+3)/4 + 2) * s.stride
 	if cap(s.flags) < n {
-		s.flags = make([]uint16, n)
+		s.flags = make([]uint32, n)
+		s.mag = make([]uint32, 4*n)
 	} else {
 		s.flags = s.flags[:n]
+		s.mag = s.mag[:4*n]
 		clear(s.flags)
+		clear(s.mag)
 	}
-	if cap(s.data) < w*h {
-		s.data = make([]int32, w*h)
-	} else {
-		s.data = s.data[:w*h]
-		clear(s.data)
-	}
-	s.w, s.h = w, h
 }
 
-func (s *t1Scratch) setSig(fi int, neg bool) {
-	st := s.w + 2
-	f := s.flags
-	f[fi] |= fSig
-	if neg {
-		f[fi-st] |= fS | fSneg
-		f[fi+st] |= fN | fNneg
-		f[fi-1] |= fE | fEneg
-		f[fi+1] |= fW | fWneg
-	} else {
-		f[fi-st] |= fS
-		f[fi+st] |= fN
-		f[fi-1] |= fE
-		f[fi+1] |= fW
+// gather copies the chunks of one segment into s.buf and appends the two
+// 0xFF bytes the MQ decoder relies on.
+func (s *t1Scratch) gather(chunks []chunk) []byte {
+	s.buf = s.buf[:0]
+	for _, ch := range chunks {
+		s.buf = append(s.buf, ch.data...)
 	}
-	f[fi-st-1] |= fSE
-	f[fi-st+1] |= fSW
-	f[fi+st-1] |= fNE
-	f[fi+st+1] |= fNW
+	s.buf = append(s.buf, 0xFF, 0xFF)
+	return s.buf
 }
 
-func (s *t1Scratch) sign(f uint16, raw bool) bool {
-	if raw {
-		return s.raw.decode() == 1
-	}
-	e := signLUT[f&0xF|(f>>4)&0xF0]
-	return s.mq.decode(int(e>>1))^int(e&1) == 1
-}
-
-// decodeBlock runs the coding passes of cb. The result, in s.data, holds
-// each coefficient at twice its magnitude plus the reconstruction half-bit
-// (so that truncated planes reconstruct at mid-interval).
+// decodeBlock runs the coding passes of cb; the result stays in s.flags
+// and s.mag (see store).
 func (s *t1Scratch) decodeBlock(cb *codeblock, orient int, style uint8, mb, roi int) {
 	w, h := cb.x1-cb.x0, cb.y1-cb.y0
 	s.reset(w, h)
@@ -203,7 +216,7 @@ func (s *t1Scratch) decodeBlock(cb *codeblock, orient int, style uint8, mb, roi 
 	if p < 0 || cb.passes == 0 {
 		return
 	}
-	s.mq.resetContexts()
+	s.cx.reset()
 	causal := style&cbCausal != 0
 	lut := &zcLUT[orient]
 	passType := 2 // 0 significance, 1 refinement, 2 cleanup
@@ -211,47 +224,41 @@ func (s *t1Scratch) decodeBlock(cb *codeblock, orient int, style uint8, mb, roi 
 	ci := 0
 	for si := range cb.segs {
 		sg := &cb.segs[si]
-		// gather the segment's bytes
-		var data []byte
 		n := 0
-		for k := ci; k < len(cb.chunks) && cb.chunks[k].seg == si; k++ {
+		for ci+n < len(cb.chunks) && cb.chunks[ci+n].seg == si {
 			n++
 		}
-		if n == 1 {
-			data = cb.chunks[ci].data
-		} else if n > 1 {
-			s.buf = s.buf[:0]
-			for k := ci; k < ci+n; k++ {
-				s.buf = append(s.buf, cb.chunks[k].data...)
-			}
-			data = s.buf
-		}
+		buf := s.gather(cb.chunks[ci : ci+n])
 		ci += n
 		raw := style&cbBypass != 0 && passIdx >= 10 && passType != 2
 		if raw {
-			s.raw.init(data)
+			s.raw.init(buf[:len(buf)-2])
 		} else {
-			s.mq.init(data)
+			s.mq.init(buf)
 		}
 		for k := 0; k < sg.passes; k++ {
 			if p < 0 {
 				return
 			}
-			switch passType {
-			case 0:
-				s.sigPass(lut, p, raw, causal)
-			case 1:
-				s.refPass(p, raw, causal)
-			case 2:
-				s.cleanPass(lut, p, causal)
+			switch {
+			case passType == 0 && raw:
+				s.sigPassRaw(uint(p), causal)
+			case passType == 0:
+				s.sigPass(lut, uint(p), causal)
+			case passType == 1 && raw:
+				s.refPassRaw(uint(p))
+			case passType == 1:
+				s.refPass(uint(p))
+			default:
+				s.cleanPass(lut, uint(p), causal)
 				if style&cbSegSym != 0 {
 					for i := 0; i < 4; i++ {
-						s.mq.decode(ctxUNI)
+						s.mq.decide(&s.cx[ctxUNI], s.buf)
 					}
 				}
 			}
 			if style&cbReset != 0 {
-				s.mq.resetContexts()
+				s.cx.reset()
 			}
 			passType++
 			if passType == 3 {
@@ -263,218 +270,334 @@ func (s *t1Scratch) decodeBlock(cb *codeblock, orient int, style uint8, mb, roi 
 	}
 }
 
-func (s *t1Scratch) sigPass(lut *[256]uint8, p int, raw, causal bool) {
-	mq := &s.mq
-	a, c := mq.a, mq.c
-	defer func() { mq.a, mq.c = a, c }()
-	w, h := s.w, s.h
-	st := w + 2
-	one := int32(3) << p
-	for y0 := 0; y0 < h; y0 += 4 {
-		ymax := min(y0+4, h)
-		full := ymax-y0 == 4
-		for x := 0; x < w; x++ {
-			fi := (y0+1)*st + x + 1
-			if full {
-				// no candidate in the column: nothing significant next to
-				// an insignificant sample (a rough but cheap test)
-				fl := s.flags[fi : fi+3*st+1]
-				if (fl[0]|fl[st]|fl[2*st]|fl[3*st])&0xFF == 0 || fl[0]&fl[st]&fl[2*st]&fl[3*st]&fSig != 0 {
+// sigPass is the significance propagation pass for bit-plane p.
+func (s *t1Scratch) sigPass(lut *[512]uint8, p uint, causal bool) {
+	a, c, ct, pos := s.mq.a, s.mq.c, s.mq.ct, s.mq.pos
+	buf := s.buf
+	cx := &s.cx
+	fl, mag := s.flags, s.mag
+	st := s.stride
+	one := uint32(3) << p
+	for y0, k0 := 0, st+1; y0 < s.h; y0, k0 = y0+4, k0+st {
+		rows := uint(min(4, s.h-y0))
+		for k := k0; k < k0+s.w; k++ {
+			f := fl[k]
+			if f&wSigAll == 0 || f&wOwnSig == wOwnSig {
+				// no significant neighbour, or nothing left to code
+				continue
+			}
+			for r := uint(0); r < rows; r++ {
+				win := f >> (3 * r) & 0x1FF
+				if win&0x10 != 0 || win == 0 {
 					continue
 				}
-			}
-			for y := y0; y < ymax; y, fi = y+1, fi+st {
-				f := s.flags[fi]
-				if causal && y == y0+3 {
-					f &^= causalMask
-				}
-				if f&(fSig|fVisit) != 0 || f&0xFF == 0 {
-					continue
-				}
-				var bit int
-				if raw {
-					bit = s.raw.decode()
-				} else {
-					cx := lut[f&0xFF]
-					st := mq.cx[cx]
-					qe := qeVal[st>>1]
-					if a2 := a - qe; c>>16 >= qe && a2 >= 0x8000 {
-						a = a2
-						c -= qe << 16
-						bit = int(st & 1)
-					} else {
-						mq.a, mq.c = a, c
-						bit = mq.decodeSlow(int(cx))
-						a, c = mq.a, mq.c
-					}
-				}
-				if bit != 0 {
-					mq.a, mq.c = a, c
-					neg := s.sign(f, raw)
-					a, c = mq.a, mq.c
-					s.setSig(fi, neg)
-					if neg {
-						s.data[y*w+x] = -one
-					} else {
-						s.data[y*w+x] = one
-					}
-				}
-				s.flags[fi] |= fVisit
-			}
-		}
-	}
-}
-
-func (s *t1Scratch) refPass(p int, raw, causal bool) {
-	mq := &s.mq
-	// the coder registers live in locals for the pass
-	a, c := mq.a, mq.c
-	defer func() { mq.a, mq.c = a, c }()
-	w, h := s.w, s.h
-	st := w + 2
-	half := int32(1) << p
-	for y0 := 0; y0 < h; y0 += 4 {
-		ymax := min(y0+4, h)
-		full := ymax-y0 == 4
-		for x := 0; x < w; x++ {
-			fi := (y0+1)*st + x + 1
-			if full {
-				fl := s.flags[fi : fi+3*st+1]
-				if (fl[0]|fl[st]|fl[2*st]|fl[3*st])&fSig == 0 {
-					continue
-				}
-			}
-			for y := y0; y < ymax; y, fi = y+1, fi+st {
-				f := s.flags[fi]
-				if f&(fSig|fVisit) != fSig {
-					continue
-				}
-				if causal && y == y0+3 {
-					f &^= causalMask
-				}
-				var bit int
-				if raw {
-					bit = s.raw.decode()
-				} else {
-					cx := ctxMR
-					if f&fRefined != 0 {
-						cx = ctxMR + 2
-					} else if f&0xFF != 0 {
-						cx = ctxMR + 1
-					}
-					st := mq.cx[cx]
-					qe := qeVal[st>>1]
-					if a2 := a - qe; c>>16 >= qe && a2 >= 0x8000 {
-						a = a2
-						c -= qe << 16
-						bit = int(st & 1)
-					} else {
-						mq.a, mq.c = a, c
-						bit = mq.decodeSlow(cx)
-						a, c = mq.a, mq.c
-					}
-				}
-				t := -half
-				if bit != 0 {
-					t = half
-				}
-				v := &s.data[y*w+x]
-				if *v < 0 {
-					*v -= t
-				} else {
-					*v += t
-				}
-				s.flags[fi] |= fRefined
-			}
-		}
-	}
-}
-
-func (s *t1Scratch) cleanPass(lut *[256]uint8, p int, causal bool) {
-	mq := &s.mq
-	a, c := mq.a, mq.c
-	defer func() { mq.a, mq.c = a, c }()
-	w, h := s.w, s.h
-	st := w + 2
-	one := int32(3) << p
-	for y0 := 0; y0 < h; y0 += 4 {
-		ymax := min(y0+4, h)
-		for x := 0; x < w; x++ {
-			fi := (y0+1)*st + x + 1
-			y := y0
-			if ymax-y0 == 4 {
-				fl := s.flags[fi : fi+3*st+1]
-				if fl[0]&fl[st]&fl[2*st]&fl[3*st]&fSig != 0 {
-					// all four already significant: nothing to code
-					fl[0] &^= fVisit
-					fl[st] &^= fVisit
-					fl[2*st] &^= fVisit
-					fl[3*st] &^= fVisit
-					continue
-				}
-				f3 := s.flags[fi+3*st]
-				if causal {
-					f3 &^= causalMask
-				}
-				if (s.flags[fi]|s.flags[fi+st]|s.flags[fi+2*st]|f3)&(fSig|fVisit|0xFF) == 0 {
-					mq.a, mq.c = a, c
-					if mq.decode(ctxRL) == 0 {
-						a, c = mq.a, mq.c
-						continue
-					}
-					k := mq.decode(ctxUNI) << 1
-					k |= mq.decode(ctxUNI)
-					y = y0 + k
-					fk := fi + k*st
-					f := s.flags[fk]
-					if causal && k == 3 {
-						f &^= causalMask
-					}
-					neg := s.sign(f, false)
-					a, c = mq.a, mq.c
-					s.setSig(fk, neg)
-					if neg {
-						s.data[y*w+x] = -one
-					} else {
-						s.data[y*w+x] = one
-					}
-					y++
-					fi = fk + st
-				}
-			}
-			for ; y < ymax; y, fi = y+1, fi+st {
-				f := s.flags[fi]
-				if causal && y == y0+3 {
-					f &^= causalMask
-				}
-				if f&(fSig|fVisit) == 0 {
-					cx := lut[f&0xFF]
-					st := mq.cx[cx]
-					qe := qeVal[st>>1]
-					var bit int
-					if a2 := a - qe; c>>16 >= qe && a2 >= 0x8000 {
-						a = a2
-						c -= qe << 16
-						bit = int(st & 1)
-					} else {
-						mq.a, mq.c = a, c
-						bit = mq.decodeSlow(int(cx))
-						a, c = mq.a, mq.c
-					}
-					if bit != 0 {
-						mq.a, mq.c = a, c
-						neg := s.sign(f, false)
-						a, c = mq.a, mq.c
-						s.setSig(fi, neg)
-						if neg {
-							s.data[y*w+x] = -one
+				f |= 1 << (wPi + r)
+				// MQ decision (mqDecide inline)
+				cs := &cx[lut[win]]
+				e := mqTab[*cs]
+				qe := e & 0xFFFF
+				d := e >> 16 & 1
+				a -= qe
+				if c>>16 >= qe {
+					c -= qe << 16
+					if a&0x8000 == 0 {
+						if a < qe {
+							*cs = uint8(e >> 24)
+							d ^= 1
 						} else {
-							s.data[y*w+x] = one
+							*cs = uint8(e >> 17 & 0x7F)
+						}
+						for {
+							if ct == 0 {
+								pos, c, ct = mqByteIn(buf, pos, c)
+							}
+							a <<= 1
+							c <<= 1
+							ct--
+							if a&0x8000 != 0 {
+								break
+							}
+						}
+					}
+				} else {
+					if a < qe {
+						*cs = uint8(e >> 17 & 0x7F)
+					} else {
+						*cs = uint8(e >> 24)
+						d ^= 1
+					}
+					a = qe
+					for {
+						if ct == 0 {
+							pos, c, ct = mqByteIn(buf, pos, c)
+						}
+						a <<= 1
+						c <<= 1
+						ct--
+						if a&0x8000 != 0 {
+							break
 						}
 					}
 				}
-				s.flags[fi] &^= fVisit
+				if d != 0 {
+					sl := signLUT[signIndex(f, fl[k-1], fl[k+1], r)]
+					var sd uint32
+					sd, a, c, ct, pos = mqDecide(&cx[sl>>1], a, c, ct, pos, buf)
+					neg := sd ^ uint32(sl&1)
+					f |= 1<<(3*r+4) | neg<<(wChi+r+1)
+					markSig(fl, k, st, r, neg, causal)
+					mag[4*k+int(r)] = one
+				}
 			}
+			fl[k] = f
+		}
+	}
+	s.mq.a, s.mq.c, s.mq.ct, s.mq.pos = a, c, ct, pos
+}
+
+// refPass is the magnitude refinement pass for bit-plane p.
+func (s *t1Scratch) refPass(p uint) {
+	a, c, ct, pos := s.mq.a, s.mq.c, s.mq.ct, s.mq.pos
+	buf := s.buf
+	cx := &s.cx
+	fl, mag := s.flags, s.mag
+	st := s.stride
+	half := uint32(1) << p
+	for y0, k0 := 0, st+1; y0 < s.h; y0, k0 = y0+4, k0+st {
+		rows := uint(min(4, s.h-y0))
+		for k := k0; k < k0+s.w; k++ {
+			f := fl[k]
+			if f&wOwnSig == 0 {
+				continue
+			}
+			m := mag[4*k : 4*k+4 : 4*k+4]
+			for r := uint(0); r < rows; r++ {
+				if f>>(3*r+4)&1 == 0 || f>>(wPi+r)&1 != 0 {
+					// not significant, or it became so in this bit-plane
+					continue
+				}
+				var ctx uint8 = ctxMR
+				if f>>(wMu+r)&1 != 0 {
+					ctx = ctxMR + 2
+				} else if f>>(3*r)&nbMask != 0 {
+					ctx = ctxMR + 1
+				}
+				// MQ decision (mqDecide inline)
+				cs := &cx[ctx]
+				e := mqTab[*cs]
+				qe := e & 0xFFFF
+				d := e >> 16 & 1
+				a -= qe
+				if c>>16 >= qe {
+					c -= qe << 16
+					if a&0x8000 == 0 {
+						if a < qe {
+							*cs = uint8(e >> 24)
+							d ^= 1
+						} else {
+							*cs = uint8(e >> 17 & 0x7F)
+						}
+						for {
+							if ct == 0 {
+								pos, c, ct = mqByteIn(buf, pos, c)
+							}
+							a <<= 1
+							c <<= 1
+							ct--
+							if a&0x8000 != 0 {
+								break
+							}
+						}
+					}
+				} else {
+					if a < qe {
+						*cs = uint8(e >> 17 & 0x7F)
+					} else {
+						*cs = uint8(e >> 24)
+						d ^= 1
+					}
+					a = qe
+					for {
+						if ct == 0 {
+							pos, c, ct = mqByteIn(buf, pos, c)
+						}
+						a <<= 1
+						c <<= 1
+						ct--
+						if a&0x8000 != 0 {
+							break
+						}
+					}
+				}
+				m[r&3] += d<<(p+1) - half
+				f |= 1 << (wMu + r)
+			}
+			fl[k] = f
+		}
+	}
+	s.mq.a, s.mq.c, s.mq.ct, s.mq.pos = a, c, ct, pos
+}
+
+// cleanPass is the cleanup pass for bit-plane p.
+func (s *t1Scratch) cleanPass(lut *[512]uint8, p uint, causal bool) {
+	a, c, ct, pos := s.mq.a, s.mq.c, s.mq.ct, s.mq.pos
+	buf := s.buf
+	cx := &s.cx
+	fl, mag := s.flags, s.mag
+	st := s.stride
+	one := uint32(3) << p
+	for y0, k0 := 0, st+1; y0 < s.h; y0, k0 = y0+4, k0+st {
+		rows := uint(min(4, s.h-y0))
+		for k := k0; k < k0+s.w; k++ {
+			f := fl[k]
+			r := uint(0)
+			if rows == 4 {
+				if f&(wSigAll|wPiAll) == 0 {
+					// Run-length mode: four insignificant samples with no
+					// significant neighbour. One decision says whether any
+					// becomes significant, usually not.
+					var d uint32
+					cs := &cx[ctxRL]
+					e := mqTab[*cs]
+					if qe := e & 0xFFFF; c>>16 >= qe && a-qe >= 0x8000 {
+						a -= qe
+						c -= qe << 16
+						d = e >> 16 & 1
+					} else {
+						d, a, c, ct, pos = mqDecide(cs, a, c, ct, pos, buf)
+					}
+					if d == 0 {
+						continue
+					}
+					var r0, r1 uint32
+					r0, a, c, ct, pos = mqDecide(&cx[ctxUNI], a, c, ct, pos, buf)
+					r1, a, c, ct, pos = mqDecide(&cx[ctxUNI], a, c, ct, pos, buf)
+					r = uint(r0<<1 | r1)
+					sl := signLUT[signIndex(f, fl[k-1], fl[k+1], r)]
+					var sd uint32
+					sd, a, c, ct, pos = mqDecide(&cx[sl>>1], a, c, ct, pos, buf)
+					neg := sd ^ uint32(sl&1)
+					f |= 1<<(3*r+4) | neg<<(wChi+r+1)
+					markSig(fl, k, st, r, neg, causal)
+					mag[4*k+int(r)] = one
+					r++
+				} else if f&wOwnSig == wOwnSig {
+					fl[k] = f &^ wPiAll
+					continue
+				}
+			}
+			for ; r < rows; r++ {
+				if f&(1<<(3*r+4)|1<<(wPi+r)) != 0 {
+					continue
+				}
+				win := f >> (3 * r) & 0x1FF
+				// MQ decision (mqDecide inline)
+				cs := &cx[lut[win]]
+				e := mqTab[*cs]
+				qe := e & 0xFFFF
+				d := e >> 16 & 1
+				a -= qe
+				if c>>16 >= qe {
+					c -= qe << 16
+					if a&0x8000 == 0 {
+						if a < qe {
+							*cs = uint8(e >> 24)
+							d ^= 1
+						} else {
+							*cs = uint8(e >> 17 & 0x7F)
+						}
+						for {
+							if ct == 0 {
+								pos, c, ct = mqByteIn(buf, pos, c)
+							}
+							a <<= 1
+							c <<= 1
+							ct--
+							if a&0x8000 != 0 {
+								break
+							}
+						}
+					}
+				} else {
+					if a < qe {
+						*cs = uint8(e >> 17 & 0x7F)
+					} else {
+						*cs = uint8(e >> 24)
+						d ^= 1
+					}
+					a = qe
+					for {
+						if ct == 0 {
+							pos, c, ct = mqByteIn(buf, pos, c)
+						}
+						a <<= 1
+						c <<= 1
+						ct--
+						if a&0x8000 != 0 {
+							break
+						}
+					}
+				}
+				if d != 0 {
+					sl := signLUT[signIndex(f, fl[k-1], fl[k+1], r)]
+					var sd uint32
+					sd, a, c, ct, pos = mqDecide(&cx[sl>>1], a, c, ct, pos, buf)
+					neg := sd ^ uint32(sl&1)
+					f |= 1<<(3*r+4) | neg<<(wChi+r+1)
+					markSig(fl, k, st, r, neg, causal)
+					mag[4*k+int(r)] = one
+				}
+			}
+			fl[k] = f &^ wPiAll
+		}
+	}
+	s.mq.a, s.mq.c, s.mq.ct, s.mq.pos = a, c, ct, pos
+}
+
+// sigPassRaw is the significance pass of a bypass (raw) segment.
+func (s *t1Scratch) sigPassRaw(p uint, causal bool) {
+	fl, mag := s.flags, s.mag
+	st := s.stride
+	one := uint32(3) << p
+	for y0, k0 := 0, st+1; y0 < s.h; y0, k0 = y0+4, k0+st {
+		rows := uint(min(4, s.h-y0))
+		for k := k0; k < k0+s.w; k++ {
+			f := fl[k]
+			for r := uint(0); r < rows; r++ {
+				win := f >> (3 * r) & 0x1FF
+				if win&0x10 != 0 || win == 0 {
+					continue
+				}
+				f |= 1 << (wPi + r)
+				if s.raw.decode() != 0 {
+					neg := s.raw.decode()
+					f |= 1<<(3*r+4) | neg<<(wChi+r+1)
+					markSig(fl, k, st, r, neg, causal)
+					mag[4*k+int(r)] = one
+				}
+			}
+			fl[k] = f
+		}
+	}
+}
+
+// refPassRaw is the refinement pass of a bypass (raw) segment.
+func (s *t1Scratch) refPassRaw(p uint) {
+	fl, mag := s.flags, s.mag
+	st := s.stride
+	half := uint32(1) << p
+	for y0, k0 := 0, st+1; y0 < s.h; y0, k0 = y0+4, k0+st {
+		rows := uint(min(4, s.h-y0))
+		for k := k0; k < k0+s.w; k++ {
+			f := fl[k]
+			for r := uint(0); r < rows; r++ {
+				if f>>(3*r+4)&1 == 0 || f>>(wPi+r)&1 != 0 {
+					continue
+				}
+				mag[4*k+int(r)] += s.raw.decode()<<(p+1) - half
+				f |= 1 << (wMu + r)
+			}
+			fl[k] = f
 		}
 	}
 }
