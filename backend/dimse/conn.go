@@ -154,9 +154,9 @@ func (c *Conn) WriteMessage(ctx context.Context, ctxID uint8, cmd *Command, data
 	return c.writeData(ctx, ctxID, data, max)
 }
 
-// batchBytes is how much data set is read before one vectored write of
-// several P-DATA-TF PDUs (with 16 KB PDUs: 32 PDUs per system call).
-const batchBytes = 512 << 10
+// batchBytes is how much data set is read before one write of several
+// P-DATA-TF PDUs (with 16 KB PDUs: 64 PDUs per system call).
+const batchBytes = 1 << 20
 
 // readFull fills b from r; eof reports that r ended.
 func readFull(r io.Reader, b []byte) (n int, eof bool, err error) {
@@ -167,52 +167,124 @@ func readFull(r io.Reader, b []byte) (n int, eof bool, err error) {
 	return n, false, err
 }
 
-// writeData streams the data set: batches of full fragments are read
-// ahead one batch, so that the last fragment can carry the last flag.
+// framedSender is implemented by *ul.Association: it sends P-DATA-TF PDUs
+// framed in place, in one plain write.
+type framedSender interface {
+	SendPData(ctx context.Context, b []byte) error
+}
+
+// pdataHeaderLen is the PDU header plus the PDV item header of a P-DATA-TF
+// carrying one PDV.
+const pdataHeaderLen = pdu.HeaderLen + pdu.PDVHeaderLen
+
+// batch is a buffer of P-DATA-TF PDUs framed in place: slot i holds a
+// 12-byte header then up to fragMax bytes of data, which are read straight
+// from the data set; only the last fragment of a batch may be short.
+type batch struct {
+	buf     []byte
+	fragMax int
+	frags   int // fragments read
+	lastLen int // data bytes of the last fragment
+	eof     bool
+}
+
+// fill reads the next fragments of data into the slots.
+func (bt *batch) fill(data io.Reader) error {
+	bt.frags, bt.lastLen, bt.eof = 0, 0, false
+	slot := pdataHeaderLen + bt.fragMax
+	for off := 0; off+slot <= len(bt.buf); off += slot {
+		n, eof, err := readFull(data, bt.buf[off+pdataHeaderLen:off+slot])
+		if err != nil {
+			return err
+		}
+		if n > 0 || bt.frags == 0 {
+			bt.frags, bt.lastLen = bt.frags+1, n
+		}
+		if eof {
+			bt.eof = true
+			return nil
+		}
+	}
+	return nil
+}
+
+// empty reports a batch with no data (the data set ended at the previous
+// batch's end).
+func (bt *batch) empty() bool { return bt.frags <= 1 && bt.lastLen == 0 }
+
+// frag tells where fragment i's data starts in buf, its length and flags.
+func (bt *batch) frag(i int, last bool) (off, n int, flags uint8) {
+	off, n = i*(pdataHeaderLen+bt.fragMax)+pdataHeaderLen, bt.fragMax
+	if i == bt.frags-1 {
+		n = bt.lastLen
+		if last {
+			flags = pdu.FlagLast
+		}
+	}
+	return off, n, flags
+}
+
+// frame writes the headers and returns the framed PDUs.
+func (bt *batch) frame(ctxID uint8, last bool) []byte {
+	end := 0
+	for i := 0; i < bt.frags; i++ {
+		off, n, flags := bt.frag(i, last)
+		pdu.PDataHeader((*[pdataHeaderLen]byte)(bt.buf[off-pdataHeaderLen:]), ctxID, flags, n)
+		end = off + n
+	}
+	return bt.buf[:end]
+}
+
+// pdvs returns the batch as PDVs (for an Association without SendPData).
+func (bt *batch) pdvs(ctxID uint8, last bool, dst []pdu.PDV) []pdu.PDV {
+	for i := 0; i < bt.frags; i++ {
+		off, n, flags := bt.frag(i, last)
+		dst = append(dst, pdu.PDV{ContextID: ctxID, Flags: flags, Data: bt.buf[off : off+n]})
+	}
+	return dst
+}
+
+// writeData streams the data set in batches of fragments framed in place
+// (no copy between the reader and the socket). Batches are read one ahead,
+// so that the last fragment can carry the last flag.
 func (c *Conn) writeData(ctx context.Context, ctxID uint8, data io.Reader, fragMax int) error {
-	size := fragMax * max(1, batchBytes/fragMax)
-	for i := range c.bufs {
+	slot := pdataHeaderLen + fragMax
+	size := slot * max(1, batchBytes/slot)
+	var bts [2]batch
+	for i := range bts {
 		if cap(c.bufs[i]) < size {
 			c.bufs[i] = make([]byte, size)
 		}
+		bts[i] = batch{buf: c.bufs[i][:size], fragMax: fragMax}
 	}
-	cur, next := c.bufs[0][:size], c.bufs[1][:size]
-	n, eof, err := readFull(data, cur)
+	cur, next := &bts[0], &bts[1]
+	err := cur.fill(data)
 	for {
 		if err != nil {
 			c.a.Abort()
 			return fmt.Errorf("dimse: reading data set: %w", err)
 		}
-		if eof {
-			return c.sendBatch(ctx, ctxID, cur[:n], fragMax, true)
+		if cur.eof {
+			return c.sendBatch(ctx, ctxID, cur, true)
 		}
-		var m int
-		var nextEOF bool
-		m, nextEOF, err = readFull(data, next)
-		if err == nil && nextEOF && m == 0 {
-			return c.sendBatch(ctx, ctxID, cur[:n], fragMax, true)
+		err = next.fill(data)
+		if err == nil && next.eof && next.empty() {
+			return c.sendBatch(ctx, ctxID, cur, true)
 		}
-		if err := c.sendBatch(ctx, ctxID, cur[:n], fragMax, false); err != nil {
+		if err := c.sendBatch(ctx, ctxID, cur, false); err != nil {
 			return err
 		}
 		cur, next = next, cur
-		n, eof = m, nextEOF
 	}
 }
 
-// sendBatch sends b as fragments of at most max bytes, in one write.
-func (c *Conn) sendBatch(ctx context.Context, ctxID uint8, b []byte, fragMax int, last bool) error {
-	frags := c.frags[:0]
-	for first := true; first || len(b) > 0; first = false {
-		k := min(len(b), fragMax)
-		frags = append(frags, pdu.PDV{ContextID: ctxID, Data: b[:k]})
-		b = b[k:]
+// sendBatch sends the framed fragments of bt in one write.
+func (c *Conn) sendBatch(ctx context.Context, ctxID uint8, bt *batch, last bool) error {
+	if fs, ok := c.a.(framedSender); ok {
+		return fs.SendPData(ctx, bt.frame(ctxID, last))
 	}
-	if last {
-		frags[len(frags)-1].Flags = pdu.FlagLast
-	}
-	c.frags = frags
-	return c.a.SendPDVs(ctx, frags...)
+	c.frags = bt.pdvs(ctxID, last, c.frags[:0])
+	return c.a.SendPDVs(ctx, c.frags...)
 }
 
 // nextPDV returns the next PDV, reading P-DATA-TF PDUs as needed.

@@ -62,78 +62,129 @@ func (f *fakeAssoc) ContextByID(id uint8) (ul.Context, bool) {
 }
 func (f *fakeAssoc) Abort() { f.abort = true }
 
+// framedFake is a fakeAssoc that also takes P-DATA-TF PDUs framed in place
+// (as *ul.Association does); it decodes them as a peer would.
+type framedFake struct {
+	*fakeAssoc
+	writes int
+}
+
+func (f *framedFake) SendPData(_ context.Context, b []byte) error {
+	f.writes++
+	for len(b) > 0 {
+		if len(b) < pdu.HeaderLen {
+			return fmt.Errorf("%d trailing bytes", len(b))
+		}
+		n := pdu.HeaderLen + int(uint32(b[2])<<24|uint32(b[3])<<16|uint32(b[4])<<8|uint32(b[5]))
+		if n > len(b) || n > f.max+pdu.PDVHeaderLen+pdu.HeaderLen {
+			return fmt.Errorf("PDU of %d bytes (%d left, max PDV %d)", n, len(b), f.max)
+		}
+		p, err := pdu.Decode(b[:n])
+		if err != nil {
+			return err
+		}
+		f.SendPDVs(context.Background(), p.(*pdu.PDataTF).Values...)
+		b = b[n:]
+	}
+	return nil
+}
+
 func TestFragmentation(t *testing.T) {
 	const maxPDV = 100
-	for _, size := range []int{-1, 0, 1, maxPDV - 1, maxPDV, maxPDV + 1, 3 * maxPDV, 3*maxPDV + 7, batchBytes, 2*batchBytes + 7} {
-		t.Run(fmt.Sprint(size), func(t *testing.T) {
-			f := &fakeAssoc{max: maxPDV}
-			c := NewConn(f, Options{})
-			cmd := &Command{Field: CStoreRQ, MessageID: 1, AffectedSOPClassUID: "1.2.840.10008.5.1.4.1.1.2",
-				AffectedSOPInstanceUID: "1.2.826.0.1.3680043.2.1125.1.12345678901234567890"}
-			var data io.Reader
-			payload := make([]byte, max(size, 0))
-			rand.Read(payload)
-			if size >= 0 {
-				data = bytes.NewReader(payload)
-			}
-			if err := c.WriteMessage(context.Background(), 1, cmd, data); err != nil {
-				t.Fatal(err)
-			}
-			var cmdBytes, dataBytes []byte
-			sawLastCmd, sawLastData := false, false
-			for i, v := range f.sent {
-				if len(v.Data) > maxPDV {
-					t.Fatalf("PDV %d carries %d bytes > %d", i, len(v.Data), maxPDV)
-				}
-				if v.Command() {
-					if sawLastCmd || len(dataBytes) > 0 {
-						t.Fatalf("command fragment %d after the last command / data", i)
-					}
-					cmdBytes = append(cmdBytes, v.Data...)
-					sawLastCmd = v.Last()
-				} else {
-					if !sawLastCmd || sawLastData {
-						t.Fatalf("data fragment %d out of order", i)
-					}
-					dataBytes = append(dataBytes, v.Data...)
-					sawLastData = v.Last()
-					if !v.Last() && len(v.Data) != maxPDV {
-						t.Fatalf("non-last data fragment of %d bytes (want full %d)", len(v.Data), maxPDV)
-					}
-				}
-			}
-			if !sawLastCmd || (size >= 0) != sawLastData {
-				t.Fatalf("last flags: command %v data %v", sawLastCmd, sawLastData)
-			}
-			got, err := DecodeCommand(cmdBytes)
-			if err != nil || got.HasDataSet != (size >= 0) || got.AffectedSOPInstanceUID != cmd.AffectedSOPInstanceUID {
-				t.Fatalf("command %+v %v", got, err)
-			}
-			if !bytes.Equal(dataBytes, payload) {
-				t.Fatalf("data differs (%d vs %d bytes)", len(dataBytes), len(payload))
-			}
-			// feed what we sent back in, as the peer would, and read it
-			in := &fakeAssoc{max: maxPDV, accept: ul.Context{Result: pdu.ContextAccepted, AbstractSyntax: cmd.AffectedSOPClassUID}}
-			for _, v := range f.sent {
-				in.in = append(in.in, &ul.PData{Values: []pdu.PDV{v}})
-			}
-			rc := NewConn(in, Options{})
-			m, err := rc.ReadMessage(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if (m.Data != nil) != (size >= 0) {
-				t.Fatal("data presence")
-			}
-			if m.Data != nil {
-				var buf bytes.Buffer
-				if _, err := m.Data.WriteTo(&buf); err != nil || !bytes.Equal(buf.Bytes(), payload) {
-					t.Fatalf("read back %d bytes: %v", buf.Len(), err)
-				}
-			}
-		})
+	// data bytes of one batch: a data set ending exactly there ends with a
+	// full batch and an empty one
+	const perBatch = maxPDV * (batchBytes / (maxPDV + pdataHeaderLen))
+	sizes := []int{-1, 0, 1, maxPDV - 1, maxPDV, maxPDV + 1, 3 * maxPDV, 3*maxPDV + 7, batchBytes, 2*batchBytes + 7,
+		perBatch - 1, perBatch, perBatch + 1, 2 * perBatch}
+	for _, framed := range []bool{false, true} {
+		for _, size := range sizes {
+			t.Run(fmt.Sprintf("framed=%v/%d", framed, size), func(t *testing.T) {
+				testFragmentation(t, maxPDV, size, framed)
+			})
+		}
 	}
 }
+
+func testFragmentation(t *testing.T, maxPDV, size int, framed bool) {
+	f := &fakeAssoc{max: maxPDV}
+	var a Association = f
+	ff := &framedFake{fakeAssoc: f}
+	if framed {
+		a = ff
+	}
+	c := NewConn(a, Options{})
+	cmd := &Command{Field: CStoreRQ, MessageID: 1, AffectedSOPClassUID: "1.2.840.10008.5.1.4.1.1.2",
+		AffectedSOPInstanceUID: "1.2.826.0.1.3680043.2.1125.1.12345678901234567890"}
+	var data io.Reader
+	payload := make([]byte, max(size, 0))
+	rand.Read(payload)
+	if size >= 0 {
+		data = bytes.NewReader(payload)
+	}
+	if err := c.WriteMessage(context.Background(), 1, cmd, data); err != nil {
+		t.Fatal(err)
+	}
+	var cmdBytes, dataBytes []byte
+	sawLastCmd, sawLastData := false, false
+	for i, v := range f.sent {
+		if len(v.Data) > maxPDV {
+			t.Fatalf("PDV %d carries %d bytes > %d", i, len(v.Data), maxPDV)
+		}
+		if v.Command() {
+			if sawLastCmd || len(dataBytes) > 0 {
+				t.Fatalf("command fragment %d after the last command / data", i)
+			}
+			cmdBytes = append(cmdBytes, v.Data...)
+			sawLastCmd = v.Last()
+		} else {
+			if !sawLastCmd || sawLastData {
+				t.Fatalf("data fragment %d out of order", i)
+			}
+			dataBytes = append(dataBytes, v.Data...)
+			sawLastData = v.Last()
+			if !v.Last() && len(v.Data) != maxPDV {
+				t.Fatalf("non-last data fragment of %d bytes (want full %d)", len(v.Data), maxPDV)
+			}
+		}
+	}
+	if !sawLastCmd || (size >= 0) != sawLastData {
+		t.Fatalf("last flags: command %v data %v", sawLastCmd, sawLastData)
+	}
+	got, err := DecodeCommand(cmdBytes)
+	if err != nil || got.HasDataSet != (size >= 0) || got.AffectedSOPInstanceUID != cmd.AffectedSOPInstanceUID {
+		t.Fatalf("command %+v %v", got, err)
+	}
+	if !bytes.Equal(dataBytes, payload) {
+		t.Fatalf("data differs (%d vs %d bytes)", len(dataBytes), len(payload))
+	}
+	// feed what we sent back in, as the peer would, and read it
+	in := &fakeAssoc{max: maxPDV, accept: ul.Context{Result: pdu.ContextAccepted, AbstractSyntax: cmd.AffectedSOPClassUID}}
+	for _, v := range f.sent {
+		in.in = append(in.in, &ul.PData{Values: []pdu.PDV{v}})
+	}
+	rc := NewConn(in, Options{})
+	m, err := rc.ReadMessage(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if (m.Data != nil) != (size >= 0) {
+		t.Fatal("data presence")
+	}
+	if m.Data != nil {
+		var buf bytes.Buffer
+		if _, err := m.Data.WriteTo(&buf); err != nil || !bytes.Equal(buf.Bytes(), payload) {
+			t.Fatalf("read back %d bytes: %v", buf.Len(), err)
+		}
+	}
+	// framed: one write per batch of data (the command goes by SendPDVs)
+	if want := (max(size, 0) + perBatchOf(maxPDV) - 1) / perBatchOf(maxPDV); framed && size > 0 && ff.writes != want {
+		t.Fatalf("%d writes for %d bytes, want %d", ff.writes, size, want)
+	}
+}
+
+// perBatchOf is how many data bytes one batch carries with PDVs of at most
+// maxPDV bytes.
+func perBatchOf(maxPDV int) int { return maxPDV * (batchBytes / (maxPDV + pdataHeaderLen)) }
 
 func TestReadProtocolErrors(t *testing.T) {
 	cmd, _ := (&Command{Field: CEchoRQ, MessageID: 1}).Encode()

@@ -1,11 +1,10 @@
 package ul
 
 import (
-	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -29,7 +28,9 @@ const (
 	DefaultMaxSendPDU     = 1 << 20   // fragment cap when the peer announces 0 (no limit)
 	DefaultConnectTimeout = 10 * time.Second
 	DefaultACSETimeout    = 30 * time.Second // association negotiation, release, ARTIM
-	indicationQueue       = 8                // P-DATA PDUs buffered between the reader and the user
+	indicationBytes       = 2 << 20          // P-DATA bytes buffered between the reader and the user...
+	indicationMin         = 2                // ... but at least this many PDUs
+	indicationMax         = 64               // ... and at most this many
 )
 
 // Timeouts of an association. Zero fields take the defaults above; Idle
@@ -86,26 +87,33 @@ type PData struct {
 	Values []pdu.PDV
 	buf    []byte
 	free   chan []byte
+	chunk  *rxChunk
 }
 
 // Free hands the PDU's buffer back to the association for reuse. Call it
 // once nothing references the data of p.Values any more; p must not be
 // used afterwards. Optional: an unfreed buffer is garbage collected.
 func (p *PData) Free() {
-	if p == nil || p.buf == nil {
+	if p == nil {
 		return
 	}
-	select {
-	case p.free <- p.buf:
-	default:
+	if p.chunk != nil {
+		p.chunk.release()
 	}
-	p.buf, p.Values = nil, nil
+	if p.buf != nil {
+		select {
+		case p.free <- p.buf:
+		default:
+		}
+	}
+	p.buf, p.chunk, p.Values = nil, nil, nil
 }
 
 // rxPData is a received P-DATA-TF with the pooled buffer it lives in.
 type rxPData struct {
 	*pdu.PDataTF
-	buf []byte
+	buf   []byte   // a buffer of its own, or nil
+	chunk *rxChunk // a shared receive chunk (one reference), or nil
 }
 
 // outgoing is what an action sends: a control PDU, or P-DATA PDVs.
@@ -113,6 +121,7 @@ type outgoing struct {
 	p     pdu.PDU
 	ctx   context.Context
 	pdvs  []pdu.PDV // one P-DATA-TF PDU each
+	raw   []byte    // or P-DATA-TF PDUs already framed (SendPData)
 	isPDV bool
 	why   string // for an A-ABORT we raise: what the peer did wrong
 }
@@ -177,10 +186,20 @@ func newAssociation(conn net.Conn, requestor bool, t Timeouts, maxRecv uint32, l
 		maxRecv:   maxRecv,
 		sendCap:   DefaultMaxSendPDU,
 		state:     Sta1,
-		free:      make(chan []byte, indicationQueue+4),
-		ind:       make(chan indication, indicationQueue),
+		free:      make(chan []byte, queueLen(maxRecv)+2),
+		ind:       make(chan indication, queueLen(maxRecv)),
 		done:      make(chan struct{}),
 	}
+}
+
+// queueLen is how many received PDUs may wait for the user: about
+// indicationBytes of them, so that the reader seldom waits for small PDUs
+// and few large buffers are in use (the ones in use stay in the caches).
+func queueLen(maxRecv uint32) int {
+	if maxRecv == 0 {
+		return indicationMin
+	}
+	return int(min(max(indicationBytes/int64(maxRecv), indicationMin), indicationMax))
 }
 
 // State returns the current state of the protocol machine.
@@ -503,17 +522,22 @@ func (a *Association) write(o *outgoing) error {
 		}
 		return err
 	}
-	hdrs := make([][12]byte, len(o.pdvs))
-	bufs := make(net.Buffers, 0, 2*len(o.pdvs))
-	for i, v := range o.pdvs {
-		pdu.PDataHeader(&hdrs[i], v.ContextID, v.Flags, len(v.Data))
-		bufs = append(bufs, hdrs[i][:], v.Data)
-	}
 	stop := func() bool { return true }
 	if o.ctx != nil && o.ctx.Done() != nil {
 		stop = context.AfterFunc(o.ctx, func() { a.conn.SetWriteDeadline(pastDeadline) })
 	}
-	_, err := bufs.WriteTo(a.conn)
+	var err error
+	if o.raw != nil {
+		_, err = a.conn.Write(o.raw)
+	} else {
+		hdrs := make([][12]byte, len(o.pdvs))
+		bufs := make(net.Buffers, 0, 2*len(o.pdvs))
+		for i, v := range o.pdvs {
+			pdu.PDataHeader(&hdrs[i], v.ContextID, v.Flags, len(v.Data))
+			bufs = append(bufs, hdrs[i][:], v.Data)
+		}
+		_, err = bufs.WriteTo(a.conn)
+	}
 	if !stop() {
 		// the context fired during the write: the PDU may be cut short.
 		a.closeTransport()
@@ -546,13 +570,70 @@ func (a *Association) SendPDVs(ctx context.Context, pdvs ...pdu.PDV) error {
 			return fmt.Errorf("ul: PDV of %d bytes exceeds the peer's maximum (%d)", len(v.Data), max)
 		}
 	}
-	err := a.fire(Evt9, nil, &outgoing{isPDV: true, ctx: ctx, pdvs: pdvs})
+	return a.sendData(&outgoing{isPDV: true, ctx: ctx, pdvs: pdvs})
+}
+
+// SendPData sends P-DATA-TF PDUs already framed in b (P-DATA request,
+// Evt9): each one its 6-byte PDU header then its PDV items, as
+// pdu.PDataHeader writes them. They go out in one write, without a copy.
+// Every PDU is checked first (type, lengths, PDV items, the peer's maximum
+// length); a bad one is refused with pdu.ErrMalformed or pdu.ErrTooLarge
+// and nothing is sent. b is not retained. A ctx cancelled during the
+// write closes the transport, as with SendPDVs.
+func (a *Association) SendPData(ctx context.Context, b []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := checkPData(b, a.MaxPDVData()+pdu.PDVHeaderLen); err != nil {
+		return err
+	}
+	return a.sendData(&outgoing{isPDV: true, ctx: ctx, raw: b})
+}
+
+// sendData runs a P-DATA request through the machine; once the
+// association has ended, its error tells why the send failed.
+func (a *Association) sendData(o *outgoing) error {
+	err := a.fire(Evt9, nil, o)
 	if err != nil {
 		if e := a.Err(); e != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 			return e
 		}
 	}
 	return err
+}
+
+// checkPData walks the P-DATA-TF PDUs framed in b: each must be whole,
+// of type 0x04, no longer than max, and made of whole PDV items of at
+// least 2 bytes.
+func checkPData(b []byte, max int) error {
+	if len(b) == 0 {
+		return fmt.Errorf("%w: no P-DATA-TF to send", pdu.ErrMalformed)
+	}
+	for len(b) > 0 {
+		if len(b) < pdu.HeaderLen || pdu.Type(b[0]) != pdu.TypePDataTF {
+			return fmt.Errorf("%w: not a P-DATA-TF header", pdu.ErrMalformed)
+		}
+		n := int64(binary.BigEndian.Uint32(b[2:]))
+		if n > int64(max) {
+			return fmt.Errorf("%w: P-DATA-TF of %d bytes, the peer accepts %d", pdu.ErrTooLarge, n, max)
+		}
+		if n > int64(len(b)-pdu.HeaderLen) || n < pdu.PDVHeaderLen {
+			return fmt.Errorf("%w: P-DATA-TF length %d with %d bytes left", pdu.ErrMalformed, n, len(b)-pdu.HeaderLen)
+		}
+		items := b[pdu.HeaderLen : pdu.HeaderLen+int(n)]
+		for len(items) > 0 {
+			if len(items) < pdu.PDVHeaderLen {
+				return fmt.Errorf("%w: truncated PDV item", pdu.ErrMalformed)
+			}
+			m := int64(binary.BigEndian.Uint32(items))
+			if m < 2 || m > int64(len(items)-4) {
+				return fmt.Errorf("%w: PDV item length %d with %d bytes left", pdu.ErrMalformed, m, len(items)-4)
+			}
+			items = items[4+m:]
+		}
+		b = b[pdu.HeaderLen+int(n):]
+	}
+	return nil
 }
 
 // Receive returns the next P-DATA-TF PDU (P-DATA indication). Its PDVs
@@ -608,7 +689,7 @@ func (a *Association) Receive(ctx context.Context) (*PData, error) {
 func (a *Association) pdata(p pdu.PDU) *PData {
 	switch x := p.(type) {
 	case *rxPData:
-		return &PData{Values: x.Values, buf: x.buf, free: a.free}
+		return &PData{Values: x.Values, buf: x.buf, free: a.free, chunk: x.chunk}
 	case *pdu.PDataTF:
 		return &PData{Values: x.Values}
 	}
@@ -694,42 +775,28 @@ func (a *Association) Close() error {
 func (a *Association) readLoop() {
 	lim := pdu.Limits{MaxPData: a.maxRecv}
 	if lim.MaxPData == 0 {
-		// we announced "no limit"; still, at most indicationQueue PDUs of
-		// this size wait per association
+		// we announced "no limit"; still, at most a few PDUs of this size
+		// wait per association
 		lim.MaxPData = unlimitedPData
 	} else {
 		lim.MaxPData += readSlack // tolerate peers that count the PDV header twice
 	}
-	br := bufio.NewReaderSize(a.conn, readBuffer)
-	var hdr [pdu.HeaderLen]byte
+	pr := newPDUReader(a.conn, lim, a.free, a.poolSize)
 	for {
-		if _, err := io.ReadFull(br, hdr[:]); err != nil {
-			a.fire(Evt17, nil, nil)
-			return
-		}
-		t, n, err := pdu.ParseHeader(hdr[:], lim)
+		raw, err := pr.next()
 		if err != nil {
-			a.invalidPDU(err, true)
-			return
-		}
-		var body []byte
-		pooled := t == pdu.TypePDataTF && int(n) <= a.poolSize
-		if pooled {
-			select {
-			case b := <-a.free:
-				body = b[:n]
-			default:
-				body = make([]byte, n, a.poolSize)
+			var fe errFraming
+			if errors.As(err, &fe) {
+				a.invalidPDU(fe.err, true)
+				return
 			}
-		} else {
-			body = make([]byte, n)
-		}
-		if _, err := io.ReadFull(br, body); err != nil {
 			a.fire(Evt17, nil, nil)
 			return
 		}
-		p, err := pdu.DecodeBody(t, body)
+		t := raw.t
+		p, err := pdu.DecodeBody(t, raw.body)
 		if err != nil {
+			raw.recycle(a.free)
 			a.invalidPDU(err, false)
 			continue
 		}
@@ -746,8 +813,8 @@ func (a *Association) readLoop() {
 			ev = Evt6
 		case pdu.TypePDataTF:
 			ev = Evt10
-			if pooled {
-				p = &rxPData{PDataTF: p.(*pdu.PDataTF), buf: body[:cap(body)]}
+			if raw.chunk != nil || raw.own != nil {
+				p = &rxPData{PDataTF: p.(*pdu.PDataTF), buf: raw.own, chunk: raw.chunk}
 			}
 		case pdu.TypeReleaseRQ:
 			ev = Evt12
@@ -763,11 +830,23 @@ func (a *Association) readLoop() {
 	}
 }
 
-// Receive buffers: headers and small PDUs come through a bufio.Reader;
-// P-DATA bodies up to maxPooledPDU land in buffers recycled by PData.Free.
+// recycle gives back the buffer of a PDU that will not be delivered.
+func (r rawPDU) recycle(own chan []byte) {
+	if r.chunk != nil {
+		r.chunk.release()
+	}
+	if r.own != nil {
+		select {
+		case own <- r.own:
+		default:
+		}
+	}
+}
+
+// Receive limits: P-DATA bodies up to maxPooledPDU get buffers recycled by
+// PData.Free (see rxbuf.go for the in-place decoding of smaller PDUs).
 const (
 	unlimitedPData = 16 << 20
-	readBuffer     = 64 << 10
 	readSlack      = 64
 	maxPooledPDU   = 4 << 20
 )

@@ -28,8 +28,13 @@
 //
 // Resources are bounded: PDU lengths are checked against limits before
 // any allocation (our announced maximum for P-DATA-TF, 1 MB for
-// A-ASSOCIATE); at most 8 received P-DATA PDUs wait per association
-// (the reader then stops reading: TCP back-pressure); a Server holds at
+// A-ASSOCIATE); received P-DATA PDUs waiting per association are bounded
+// to about 2 MB (2 to 64 PDUs; the reader then stops reading: TCP
+// back-pressure). Small P-DATA-TF PDUs are decoded in place from 1 MB
+// receive chunks and larger ones read straight into pooled buffers of our
+// maximum length, so a PData's PDVs alias those buffers until
+// PData.Free; senders may frame PDUs in place (SendPData) so that data
+// goes from the caller's buffer to the socket in one write. A Server holds at
 // most 2×MaxAssociations+8 connections. Garbage on the port (an HTTP
 // request, a TLS ClientHello, random bytes) is an invalid PDU: an A-ABORT
 // is sent, the connection closed, one warning logged, and the server goes
