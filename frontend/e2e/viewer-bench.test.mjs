@@ -11,6 +11,8 @@ import { launch } from './chromium.mjs';
 
 const BASE = (process.env.LIGHTBOX_URL || '').replace(/\/$/, '');
 const PATIENT = process.env.LIGHTBOX_BENCH_PATIENT || '';
+// auto (default: CPU on a software WebGL renderer, GPU otherwise), cpu or gpu.
+const RENDERING = process.env.LIGHTBOX_BENCH_RENDERING || 'auto';
 const skip = BASE && PATIENT ? false : 'set LIGHTBOX_URL and LIGHTBOX_BENCH_PATIENT to run the viewer benchmark';
 
 test('viewer benchmark on a large CT', { skip }, async () => {
@@ -27,7 +29,7 @@ test('viewer benchmark on a large CT', { skip }, async () => {
       peak = Math.max(peak, h);
     };
     // Load the app first, then time opening the study in the viewer.
-    await page.goto(`${BASE}/#/studies`);
+    await page.goto(`${BASE}/?render=${RENDERING}#/studies`);
     await page.waitForLoadState('load');
     await page.waitForFunction(() => window.__lbViewer, null, { timeout: 30000 });
     await page.waitForTimeout(1500); // the viewer warms up while the study list is shown
@@ -48,8 +50,9 @@ test('viewer benchmark on a large CT', { skip }, async () => {
     const mprWall = Date.now() - m0;
     const mpr = await page.evaluate(() => window.__lbViewer.mprState());
     await sample();
+    const mode = st.rendering;
     console.log(
-      `# viewer bench: ${st.cells[0].count} slices; first image ${firstImage} ms; all frames cached in ${Math.round(prefetchMs)} ms; ` +
+      `# viewer bench (${mode.mode.toUpperCase()} stack rendering, ${mode.reason}: ${mode.renderer}): ${st.cells[0].count} slices; first image ${firstImage} ms; all frames cached in ${Math.round(prefetchMs)} ms; ` +
         `scroll ${fps.toFixed(1)} fps; MPR first render ${Math.round(mpr.readyMs)} ms, complete ${mprWall} ms; peak JS heap ${(peak / 1048576).toFixed(0)} MB`,
     );
     assert.ok(fps > 0);

@@ -49,13 +49,24 @@ const fmt = (x: number, d = 1) => (Number.isFinite(x) ? (Math.round(x * 10 ** d)
 
 /** Screen right and screen down as world directions of a viewport. */
 export function screenAxes(vp: Types.IViewport): { right: number[]; down: number[] } | null {
-  const cam = vp.getCamera();
-  if (!cam.viewUp || !cam.viewPlaneNormal) return null;
-  const up = cam.viewUp;
-  const n = cam.viewPlaneNormal;
-  // right = up x normal (the camera looks along -normal).
-  const right = [up[1] * n[2] - up[2] * n[1], up[2] * n[0] - up[0] * n[2], up[0] * n[1] - up[1] * n[0]];
-  return { right, down: [-up[0], -up[1], -up[2]] };
+  // From the canvas-to-world mapping itself: it includes rotation and flips in
+  // both rendering paths (the CPU path's camera reports neither flip in viewUp).
+  try {
+    const o = vp.canvasToWorld([0, 0]);
+    const r = vp.canvasToWorld([100, 0]);
+    const d = vp.canvasToWorld([0, 100]);
+    if (!o || !r || !d) return null;
+    const unit = (a: Types.Point3) => {
+      const v = [a[0] - o[0], a[1] - o[1], a[2] - o[2]];
+      const n = Math.hypot(v[0], v[1], v[2]);
+      return n > 0 && Number.isFinite(n) ? v.map((x) => x / n) : null;
+    };
+    const right = unit(r);
+    const down = unit(d);
+    return right && down ? { right, down } : null;
+  } catch {
+    return null;
+  }
 }
 
 export interface OverlayState {

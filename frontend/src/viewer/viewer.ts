@@ -17,7 +17,8 @@ import {
 import * as tools from '@cornerstonejs/tools';
 import { api, on, type Instance, type InstanceMeta, type Series } from '../api/api';
 import { showView } from '../shell';
-import { ensureCornerstone } from './cs';
+import { ensureCornerstone, stackRenderMode, useStackRendering } from './cs';
+import { describeRenderMode } from './rendermode';
 import { loaderStats, Prefetcher } from './loader';
 import { cachedMeta, ensureMeta, fileWindows, imageIdFor, metaForImageId, parseImageId, spacingOf } from './meta';
 import { createOverlay, updateOverlay, type OverlayDom } from './overlay';
@@ -107,6 +108,8 @@ export class Viewer {
   private grid: HTMLElement;
   private side: HTMLElement;
   private status: HTMLElement;
+  private statusText: HTMLElement;
+  private modeBadge: HTMLElement;
   private engine: RenderingEngine | null = null;
   private cells: Cell[] = [];
   private layout: [number, number] = [1, 1];
@@ -139,6 +142,9 @@ export class Viewer {
     this.side = h('aside', 'vw-side');
     this.side.hidden = true;
     this.status = h('div', 'vw-status');
+    this.statusText = h('span', 'vw-status-text');
+    this.modeBadge = h('span', 'vw-render-mode');
+    this.status.append(this.statusText, this.modeBadge);
     body.append(this.strip, this.grid, this.side);
     this.root.append(this.toolbar, body, this.status);
     this.presetSelect = h('select', 'vw-select');
@@ -246,6 +252,10 @@ export class Viewer {
     ensureCornerstone();
     if (!this.engine) {
       this.engine = new RenderingEngine(ENGINE_ID);
+      const mode = stackRenderMode();
+      this.modeBadge.textContent = mode.mode === 'cpu' ? 'CPU' : 'GPU';
+      this.modeBadge.title = describeRenderMode(mode);
+      this.modeBadge.dataset.mode = mode.mode;
       this.createStackToolGroup();
       eventTarget.addEventListener(Enums.Events.IMAGE_LOAD_ERROR, ((ev: CustomEvent) => {
         const err = ev.detail?.error;
@@ -432,6 +442,7 @@ export class Viewer {
         defaultOptions: { background: [0, 0, 0] as Types.Point3 },
       });
     }
+    useStackRendering(true);
     engine.setViewports(inputs);
     const g = tools.ToolGroupManager.getToolGroup(STACK_GROUP)!;
     for (const c of this.cells) g.addViewport(c.vpId, ENGINE_ID);
@@ -568,8 +579,12 @@ export class Viewer {
       const vp = this.stackVp(cell);
       if (!vp) return;
       const t0 = performance.now();
-      await vp.setStack(e.imageIds, Math.min(index, e.imageIds.length - 1));
+      const start = Math.min(index, e.imageIds.length - 1);
+      await vp.setStack(e.imageIds, start);
       if (!current()) return;
+      // MONOCHROME1 is shown inverted. State it explicitly: the CPU path inverts
+      // such images without reporting it in getProperties().
+      vp.setProperties({ invert: metaForImageId(e.imageIds[start])?.photometricInterpretation === 'MONOCHROME1' });
       vp.render();
       cell.root.classList.add('has-image');
       this.syncScrollbar(cell);
@@ -634,7 +649,7 @@ export class Viewer {
   }
 
   private setStatus(text: string, error = false): void {
-    this.status.textContent = text;
+    this.statusText.textContent = text;
     this.status.classList.toggle('error', error);
   }
 
@@ -929,6 +944,9 @@ export class Viewer {
       this.stopCine(cc);
       tools.ToolGroupManager.getToolGroup(STACK_GROUP)?.removeViewports(ENGINE_ID, cc.vpId);
     }
+    // Volume viewports need WebGL: drop the stack viewports, then switch Cornerstone to GPU.
+    engine.setViewports([]);
+    useStackRendering(false);
     this.mpr = mpr;
     this.toolbar.querySelector(`[data-action="${kind}"]`)?.classList.add('active');
     this.root.classList.add('mpr-mode');
@@ -1098,6 +1116,7 @@ export class Viewer {
       active: this.active,
       primary: this.primary,
       mpr: this.mpr?.kind ?? null,
+      rendering: stackRenderMode(),
       loader: { ...loaderStats },
       cells: this.cells.map((c) => {
         const vp = this.stackVp(c);
