@@ -51,8 +51,10 @@ type SCP struct {
 	bufs sync.Pool // *bufio.Writer: PDVs are small, disk writes should not be
 }
 
-// writeBuffer is the size of the buffer between the wire and the file.
-const writeBuffer = 256 << 10
+// writeBuffer is the size of the buffer between the wire and the file:
+// small PDVs are gathered into writes of this size; a PDV at least this
+// large goes to the file without a copy.
+const writeBuffer = 64 << 10
 
 func (s *SCP) buffer(w io.Writer) *bufio.Writer {
 	if bw, ok := s.bufs.Get().(*bufio.Writer); ok {

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -11,8 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
-
-	"gorm.io/gorm"
 
 	"golang.org/x/sys/unix"
 )
@@ -30,9 +29,9 @@ type commitReq struct {
 
 	res    Result
 	err    error
-	exists bool
-	old    Instance
-	placed bool     // renamed into the object tree
+	exists bool     // a row or a pending object had its SOP Instance UID
+	old    Instance // what it was compared with
+	placed bool     // linked or renamed into the object tree
 	dirs   []string // directories whose entries changed (to sync)
 }
 
@@ -88,11 +87,12 @@ func (c *committer) submit(s *Store, r *commitReq) {
 	}
 }
 
-// commitBatch renames and indexes a batch of objects in one transaction,
-// syncs the directories, and releases the waiters. It returns requests
-// that must wait for the next batch.
+// commitBatch places a batch (duplicate checks, links into the object
+// tree), syncs the directories, hands the placed objects to the indexer,
+// and releases the waiters. It returns requests that must wait for the
+// next batch (a second object with a SOP Instance UID already in this one).
 func (s *Store) commitBatch(batch []*commitReq) (later []*commitReq) {
-	s.wmu.Lock()
+	s.room = -1 // measured when the batch places its first object
 	seen := make(map[string]bool, len(batch))
 	var now, placed []*commitReq
 	for _, r := range batch {
@@ -107,55 +107,17 @@ func (s *Store) commitBatch(batch []*commitReq) (later []*commitReq) {
 			placed = append(placed, r)
 		}
 	}
-	if len(placed) > 0 {
-		err := s.db.Transaction(func(tx *gorm.DB) error {
-			for _, r := range placed {
-				if err := s.indexTx(tx, r.info, r.exists, r.old); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			// One bad row must not fail the others: index one by one.
-			s.ids.reset()
-			for _, r := range placed {
-				if err := s.index(r.info, r.exists, r.old); err != nil {
-					// The file is on disk without a row: reconcile
-					// indexes it at the next start; report the failure.
-					r.err = fmt.Errorf("store: index: %w", err)
-				}
-			}
+	s.syncDirs(placed)
+	var jobs []indexJob
+	for _, r := range placed {
+		if r.err == nil {
+			jobs = append(jobs, indexJob{info: r.info, source: r.source, fresh: !r.exists})
 		}
 	}
-	s.wmu.Unlock()
-	// Sync each distinct directory once, in parallel (a sync after the
-	// first mostly waits for the same journal commit or a cache flush).
-	synced := map[string]*dirSync{}
-	var wg sync.WaitGroup
-	for _, r := range placed {
-		if r.err != nil || !r.durable {
-			continue
-		}
-		for _, d := range r.dirs {
-			if synced[d] == nil {
-				ds := &dirSync{}
-				synced[d] = ds
-				wg.Add(1)
-				go func() { defer wg.Done(); ds.err = syncDir(d) }()
-			}
-		}
-	}
-	wg.Wait()
-	for _, r := range placed {
-		if r.err != nil || !r.durable {
-			continue
-		}
-		for _, d := range r.dirs {
-			if err := synced[d].err; err != nil && r.err == nil {
-				r.err = fmt.Errorf("store: sync directory: %w", wrapSpace(err))
-			}
-		}
+	if len(jobs) > 0 {
+		// After the directory syncs: a row never names a file that is
+		// not durable.
+		s.idx.enqueue(jobs)
 	}
 	for _, r := range now {
 		if r.err == nil && r.exists && r.placed {
@@ -168,14 +130,79 @@ func (s *Store) commitBatch(batch []*commitReq) (later []*commitReq) {
 	return later
 }
 
+// syncDirs syncs each distinct directory of the placed objects once (in
+// parallel when there are several: a sync after the first mostly waits
+// for the same journal commit) and fails the objects whose sync failed.
+func (s *Store) syncDirs(placed []*commitReq) {
+	synced := map[string]*dirSync{}
+	var order []string
+	for _, r := range placed {
+		if r.err != nil || !r.durable {
+			continue
+		}
+		for _, d := range r.dirs {
+			if synced[d] == nil {
+				synced[d] = &dirSync{}
+				order = append(order, d)
+			}
+		}
+	}
+	switch len(order) {
+	case 0:
+		return
+	case 1:
+		synced[order[0]].err = syncDir(order[0])
+	default:
+		var wg sync.WaitGroup
+		for _, d := range order {
+			ds := synced[d]
+			wg.Add(1)
+			go func() { defer wg.Done(); ds.err = syncDir(d) }()
+		}
+		wg.Wait()
+	}
+	for _, r := range placed {
+		if r.err != nil || !r.durable {
+			continue
+		}
+		for _, d := range r.dirs {
+			if err := synced[d].err; err != nil && r.err == nil {
+				r.err = fmt.Errorf("store: sync directory: %w", wrapSpace(err))
+			}
+		}
+	}
+}
+
 type dirSync struct{ err error }
 
-// place decides whether the object is a duplicate and, if not, renames it
-// into the object tree. Caller holds wmu.
+// stored is what place compares a new object with: the row of its SOP
+// Instance UID, or the pending object whose row is not written yet.
+func (s *Store) stored(uid string) (old Instance, exists bool) {
+	if p, ok := s.idx.lookupPending(uid); ok {
+		return Instance{SOPInstanceUID: uid, Path: p.path, ContentFrom: p.contentFrom}, true
+	}
+	if s.lookup != nil {
+		var sum sql.NullString
+		err := s.lookup.QueryRow(uid).Scan(&old.ID, &old.Path, &sum, &old.ContentFrom)
+		if err == nil {
+			old.SOPInstanceUID, old.SHA256 = uid, sum.String
+			return old, true
+		}
+		if errors.Is(err, sql.ErrNoRows) {
+			return Instance{}, false
+		}
+		s.log.Warn("store: duplicate lookup failed; trying through gorm", "err", err)
+	}
+	exists = s.db.Where("sop_instance_uid = ?", uid).Limit(1).Find(&old).RowsAffected > 0
+	return old, exists
+}
+
+// place decides whether the object is a duplicate and, if not, links it
+// into the object tree. Only the group-commit leader calls it, so
+// placements are serialised.
 func (s *Store) place(r *commitReq) error {
 	info := r.info
-	var old Instance
-	exists := s.db.Where("sop_instance_uid = ?", info.inst.SOPInstanceUID).Limit(1).Find(&old).RowsAffected > 0
+	old, exists := s.stored(info.inst.SOPInstanceUID)
 	if exists {
 		same, err := sameContent(r.in, filepath.Join(s.dir, "objects", old.Path), &old)
 		if err == nil && (same || r.expect == nil || !r.expect.ReplaceDifferent) {
@@ -186,6 +213,9 @@ func (s *Store) place(r *commitReq) error {
 			r.res.Outcome = Duplicate
 			return nil
 		}
+	}
+	if err := s.checkRoom(); err != nil {
+		return err
 	}
 	rel := objectPath(info.inst.SOPInstanceUID)
 	if exists && old.Path != "" && filepath.IsLocal(old.Path) {
@@ -204,6 +234,37 @@ func (s *Store) place(r *commitReq) error {
 	r.placed, r.exists, r.old = true, exists, old
 	info.inst.Path = rel
 	r.dirs = append(created, filepath.Dir(dst))
+	return nil
+}
+
+// indexReserve is the free space the index must keep for the rows of the
+// objects acknowledged and not yet indexed: an object is refused
+// (ErrNoSpace) rather than acknowledged without room for its rows.
+const (
+	indexReserve   = 256 << 10
+	indexRowBudget = 2 << 10 // per queued row
+)
+
+// checkRoom refuses a placement when the file system holding the store is
+// nearly full. Caller is the group-commit leader; s.room caches the free
+// bytes for the batch (-1: not measured yet).
+func (s *Store) checkRoom() error {
+	if s.room < 0 {
+		var st unix.Statfs_t
+		if err := unix.Statfs(s.dir, &st); err != nil {
+			s.room = 1 << 62 // cannot tell: let the writes report it
+			return nil
+		}
+		s.room = int64(st.Bavail) * int64(st.Bsize)
+	}
+	s.idx.mu.Lock()
+	waiting := int64(s.idx.queued - s.idx.indexed)
+	s.idx.mu.Unlock()
+	need := indexReserve + (waiting+1)*indexRowBudget
+	if s.room < need {
+		return fmt.Errorf("%w: %d bytes free, the index needs %d", ErrNoSpace, s.room, need)
+	}
+	s.room -= indexRowBudget
 	return nil
 }
 

@@ -21,7 +21,7 @@ import (
 func checkCounts(t *testing.T, s *Store) {
 	t.Helper()
 	var series []Series
-	s.db.Find(&series)
+	s.DB().Find(&series)
 	perStudy := map[uint]int{}
 	seriesPerStudy := map[uint]int{}
 	for _, se := range series {
@@ -86,7 +86,7 @@ func TestGroupCommitDuplicatesInOneBatch(t *testing.T) {
 		}
 	}
 	var n int64
-	s.db.Model(&Instance{}).Count(&n)
+	s.DB().Model(&Instance{}).Count(&n)
 	if int(n) != len(files) {
 		t.Errorf("%d rows, want %d", n, len(files))
 	}

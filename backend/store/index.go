@@ -153,17 +153,61 @@ func (c *idCache) init() {
 
 // index writes the rows of one object in its own transaction. Caller holds wmu.
 func (s *Store) index(x *extracted, exists bool, old Instance) error {
-	err := s.db.Transaction(func(tx *gorm.DB) error { return s.indexTx(tx, x, exists, old) })
+	err := s.db.Transaction(func(tx *gorm.DB) error { return s.indexTx(tx, x, exists, old, nil) })
 	if err != nil {
 		s.ids.reset()
 	}
 	return err
 }
 
+// rowBatch defers the writes of new instances of known series within one
+// transaction: their rows are inserted together and the counters of their
+// series and studies raised once each (flush). Anything that reads or
+// recounts rows flushes it first.
+type rowBatch struct {
+	insts   []*Instance
+	series  map[uint]int // series ID -> instances to add
+	studies map[uint]int // study ID -> instances to add
+}
+
+func (b *rowBatch) add(in *Instance, series, study uint) {
+	if b.series == nil {
+		b.series, b.studies = map[uint]int{}, map[uint]int{}
+	}
+	b.insts = append(b.insts, in)
+	b.series[series]++
+	b.studies[study]++
+}
+
+func (b *rowBatch) flush(tx *gorm.DB) error {
+	if b == nil || len(b.insts) == 0 {
+		return nil
+	}
+	if err := tx.CreateInBatches(b.insts, 100).Error; err != nil {
+		return err
+	}
+	for id, n := range b.series {
+		if err := tx.Exec("UPDATE series SET num_instances = num_instances + ? WHERE id = ?", n, id).Error; err != nil {
+			return err
+		}
+	}
+	for id, n := range b.studies {
+		if err := tx.Exec("UPDATE studies SET num_instances = num_instances + ? WHERE id = ?", n, id).Error; err != nil {
+			return err
+		}
+	}
+	b.insts = b.insts[:0]
+	clear(b.series)
+	clear(b.studies)
+	return nil
+}
+
 // indexTx writes the rows of one object inside tx. Counts are updated
-// incrementally for a new instance; a replacement recounts. Caller holds
-// wmu and resets s.ids if tx rolls back.
-func (s *Store) indexTx(tx *gorm.DB, x *extracted, exists bool, old Instance) error {
+// incrementally for a new instance; a replacement recounts. With b, a new
+// instance of a known series is deferred to b (flushed by the caller
+// before the transaction ends). Caller holds wmu and resets s.ids if tx
+// rolls back.
+func (s *Store) indexTx(tx *gorm.DB, x *extracted, exists bool, old Instance, b *rowBatch) error {
 	c := &s.ids
 	c.init()
 	pid, ok := c.patients[x.patient.Key]
@@ -208,6 +252,13 @@ func (s *Store) indexTx(tx *gorm.DB, x *extracted, exists bool, old Instance) er
 		c.series[x.series.SeriesInstanceUID] = se
 	}
 	x.inst.SeriesRef = se.id
+	if b != nil && !exists && !newSeries {
+		b.add(&x.inst, se.id, se.study)
+		return nil
+	}
+	if err := b.flush(tx); err != nil { // recounts below read the rows
+		return err
+	}
 	if exists {
 		x.inst.ID = old.ID
 		if err := tx.Save(&x.inst).Error; err != nil {

@@ -76,6 +76,9 @@ type InstanceView struct {
 
 // Studies lists the studies matching q.
 func (s *Store) Studies(ctx context.Context, q StudyQuery) ([]StudyView, error) {
+	if err := s.barrier(ctx); err != nil {
+		return nil, err
+	}
 	db := s.db.WithContext(ctx).Model(&Study{}).Preload("Patient")
 	if q.DateFrom != "" {
 		db = db.Where("study_date >= ?", q.DateFrom)
@@ -147,6 +150,9 @@ func sortStudies(v []StudyView, key string, desc bool) {
 
 // Series lists the series of a study, by series number.
 func (s *Store) Series(ctx context.Context, studyUID string) ([]SeriesView, error) {
+	if err := s.barrier(ctx); err != nil {
+		return nil, err
+	}
 	var st Study
 	if err := s.db.WithContext(ctx).Where("study_instance_uid = ?", studyUID).First(&st).Error; err != nil {
 		return nil, notFound(err)
@@ -166,6 +172,9 @@ func (s *Store) Series(ctx context.Context, studyUID string) ([]SeriesView, erro
 // Instances lists the instances of a series: by instance number, then by
 // position along the slice normal.
 func (s *Store) Instances(ctx context.Context, seriesUID string) ([]Instance, error) {
+	if err := s.barrier(ctx); err != nil {
+		return nil, err
+	}
 	var se Series
 	if err := s.db.WithContext(ctx).Where("series_instance_uid = ?", seriesUID).First(&se).Error; err != nil {
 		return nil, notFound(err)
@@ -196,6 +205,9 @@ func (in *Instance) View() InstanceView {
 
 // Instance returns an instance by its row ID.
 func (s *Store) Instance(ctx context.Context, id uint) (*Instance, error) {
+	if err := s.barrier(ctx); err != nil {
+		return nil, err
+	}
 	var in Instance
 	if err := s.db.WithContext(ctx).First(&in, id).Error; err != nil {
 		return nil, notFound(err)
@@ -205,6 +217,9 @@ func (s *Store) Instance(ctx context.Context, id uint) (*Instance, error) {
 
 // InstanceByUID returns an instance by its SOP Instance UID.
 func (s *Store) InstanceByUID(ctx context.Context, uid string) (*Instance, error) {
+	if err := s.barrier(ctx); err != nil {
+		return nil, err
+	}
 	var in Instance
 	if err := s.db.WithContext(ctx).Where("sop_instance_uid = ?", uid).First(&in).Error; err != nil {
 		return nil, notFound(err)
@@ -214,6 +229,9 @@ func (s *Store) InstanceByUID(ctx context.Context, uid string) (*Instance, error
 
 // StudyInstances lists every instance of a study (series order, then instance order).
 func (s *Store) StudyInstances(ctx context.Context, studyUID string) ([]Instance, error) {
+	if err := s.barrier(ctx); err != nil {
+		return nil, err
+	}
 	series, err := s.Series(ctx, studyUID)
 	if err != nil {
 		return nil, err
@@ -238,6 +256,9 @@ func notFound(err error) error {
 
 // DeleteStudy deletes a study with its files.
 func (s *Store) DeleteStudy(ctx context.Context, studyUID string) error {
+	if err := s.barrier(ctx); err != nil {
+		return err
+	}
 	series, err := s.Series(ctx, studyUID)
 	if err != nil {
 		return err
@@ -252,6 +273,9 @@ func (s *Store) DeleteStudy(ctx context.Context, studyUID string) error {
 
 // DeleteSeries deletes a series with its files.
 func (s *Store) DeleteSeries(ctx context.Context, seriesUID string) error {
+	if err := s.barrier(ctx); err != nil {
+		return err
+	}
 	s.wmu.Lock()
 	var se Series
 	if err := s.db.WithContext(ctx).Where("series_instance_uid = ?", seriesUID).First(&se).Error; err != nil {

@@ -1,26 +1,65 @@
 // Package store is the local store: every object received or imported is
 // kept verbatim on disk and indexed in SQLite (gorm, WAL mode).
 //
-// Contract:
-//   - Files live under <dir>/objects in paths derived from a hash of the SOP
-//     Instance UID (never from a UID itself). They are written to a temp
-//     file in <dir>/tmp first (unnamed, O_TMPFILE, where the file system
-//     allows), synced (Options.Fsync: fdatasync), then linked or renamed
-//     into place; a row is inserted only after that, and Commit returns
-//     only once the directories are synced too. Open cleans stray temp
-//     files and reconciles rows and files, so a crash at any point leaves
-//     a consistent store.
-//   - A Store is safe for concurrent use: index writes are serialised by a
-//     mutex and kept short; readers run concurrently (WAL). Concurrent
-//     commits are grouped: one transaction and one sync per directory per
-//     batch (see Incoming.Commit).
-//   - The caller owns an Incoming until it calls Commit or Abort, exactly
-//     once. Close closes the database; it must not race with other calls.
+// Files live under <dir>/objects in one of 256 directories, named from a
+// hash of the SOP Instance UID (never from a UID itself; stores written
+// with an older two-level layout keep their paths). An object is written
+// to an unnamed temp file (O_TMPFILE in <dir>/tmp; a named one where the
+// file system has no O_TMPFILE), then linked (or renamed) into place.
+//
+// Durability. With Options.Fsync on (the default of Lightbox; SetFsync
+// switches it at run time), when Incoming.Commit returns nil:
+//   - the object's bytes and size are on stable storage (fdatasync of the
+//     temp file, after its write-out was started progressively while the
+//     object was written);
+//   - its name in the object tree is on stable storage: the link happens
+//     only after that fdatasync, and the directory holding the name is
+//     fsynced (and so is <dir>/objects when Open created a directory);
+//   - its index rows are NOT necessarily written yet: a background indexer
+//     commits them shortly after, in batches (one SQLite transaction per
+//     batch). Until then the object counts as stored for duplicate checks
+//     (an in-memory set of pending SOP Instance UIDs), and every read
+//     method of Store (Studies, Series, Instances, Instance, InstanceByUID,
+//     StudyInstances, DB) and the deletes first wait for the rows of every
+//     object committed before the call, so a caller that saw Commit return
+//     sees its rows. Flush waits for them explicitly; Close writes them.
+//
+// So the Storage SCP may answer Success as soon as Commit returns. With
+// Fsync off, nothing is synced (a crash of the machine may lose objects
+// that were acknowledged; a crash of the process loses nothing, the page
+// cache survives it).
+//
+// Crash recovery (Open). Temp files left in <dir>/tmp are removed (a
+// half-written object has no name in the object tree, so it leaves
+// nothing). Rows whose file is gone are deleted and counts recomputed.
+// Every file in the object tree without a row, such as an object
+// acknowledged just before a crash (kill -9, power loss) whose rows were
+// still queued, is parsed and indexed again (source "recovered"); a file
+// that does not parse is removed, and one whose rows cannot be written
+// (e.g. a full disk) is kept for the next start.
+//
+// Space. An object is refused with ErrNoSpace, before it gets a name,
+// when the file system has less free space than the index needs for the
+// rows still queued plus a reserve, so that an acknowledged object never
+// lacks room for its rows.
+//
+// Concurrency. A Store is safe for concurrent use: index writes are
+// serialised by a mutex; readers run concurrently (WAL). Concurrent
+// commits are grouped: one leader places a batch (duplicate checks,
+// links) and syncs each distinct directory once (see Incoming.Commit).
+// A few unnamed temp files are opened ahead of need by a background
+// goroutine (creating an inode can be slow); Close closes them.
+//
+// Ownership. The caller owns an Incoming until it calls Commit or Abort,
+// exactly once (Abort after Commit is a no-op). Close ends the indexer
+// after writing the queued rows, then closes the database; it must not
+// race with other calls.
 package store
 
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -91,9 +130,17 @@ type Store struct {
 	// noTmpfile: the file system refused O_TMPFILE; tmpSeq names links.
 	noTmpfile atomic.Bool
 	tmpSeq    atomic.Uint64
-	// group batches concurrent commits; ids caches row IDs (under wmu).
+	// group batches concurrent commits; ids caches row IDs (under wmu);
+	// idx writes index rows in the background.
 	group committer
 	ids   idCache
+	idx   indexer
+	spare spares
+	// lookup finds the stored row of a SOP Instance UID (the duplicate
+	// check on the commit path, without gorm's overhead).
+	lookup *sql.Stmt
+	room   int64     // free bytes during a batch (group-commit leader only)
+	heads  sync.Pool // *[]byte: in-memory heads of incoming objects
 }
 
 // SetFsync turns syncing files before they are indexed on or off.
@@ -132,11 +179,49 @@ func Open(dir string, opt Options) (*Store, error) {
 	if err := s.reconcile(); err != nil {
 		return nil, err
 	}
+	if err := s.createObjectDirs(); err != nil {
+		return nil, err
+	}
+	if sqlDB, err := db.DB(); err == nil {
+		s.lookup, err = sqlDB.Prepare("SELECT id, path, sha256, content_from FROM instances WHERE sop_instance_uid = ? LIMIT 1")
+		if err != nil {
+			return nil, fmt.Errorf("store: prepare: %w", err)
+		}
+	}
+	s.startIndexer()
+	s.startSpares()
 	return s, nil
 }
 
-// Close closes the index.
+// createObjectDirs creates the 256 directories new objects go to (and
+// syncs their parent once), so that no commit creates a directory.
+func (s *Store) createObjectDirs() error {
+	objects := filepath.Join(s.dir, "objects")
+	created := false
+	for i := 0; i < 256; i++ {
+		d := filepath.Join(objects, fmt.Sprintf("%02x", i))
+		if err := os.Mkdir(d, 0o755); err == nil {
+			created = true
+		} else if !errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("store: %w", wrapSpace(err))
+		}
+		s.dirs.Store(d, true)
+	}
+	if created && s.sync.Load() {
+		if err := syncDir(objects); err != nil {
+			return fmt.Errorf("store: sync %s: %w", objects, err)
+		}
+	}
+	return nil
+}
+
+// Close writes the rows of every committed object, then closes the index.
 func (s *Store) Close() error {
+	s.stopSpares()
+	s.stopIndexer()
+	if s.lookup != nil {
+		s.lookup.Close()
+	}
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return err
@@ -148,7 +233,11 @@ func (s *Store) Close() error {
 func (s *Store) Dir() string { return s.dir }
 
 // DB exposes the index for read-only queries by sibling packages' tests.
-func (s *Store) DB() *gorm.DB { return s.db }
+// It first waits for the rows of every object committed before the call.
+func (s *Store) DB() *gorm.DB {
+	s.barrier(context.Background())
+	return s.db
+}
 
 // Incoming is an object being written into the store.
 type Incoming struct {
@@ -158,7 +247,22 @@ type Incoming struct {
 	n    int64
 	from int64 // where the content compared for duplicates starts
 	done bool
+	// head holds the first headSize bytes written (pooled): the header is
+	// parsed from memory at Commit, not read back from the file.
+	head *[]byte
+	// wb: bytes handed to write-back so far (progressive write-out while
+	// the object arrives, so that the final sync waits only for the tail).
+	wb int64
 }
+
+// headSize is how much of an object is kept in memory for parsing: the
+// parser reads in 64 KiB windows from the start of the data set, so a
+// header that fits in the first 64 KiB is parsed without reading the file.
+const headSize = 64<<10 + 1024
+
+// writebackChunk: once this many bytes are written and not yet handed to
+// write-back, their write-out is started (sync_file_range, no waiting).
+const writebackChunk = 128 << 10
 
 // NewIncoming creates a temp file for a new object: an unnamed file
 // (O_TMPFILE) in <dir>/tmp where the file system supports it, so that a
@@ -166,9 +270,12 @@ type Incoming struct {
 func (s *Store) NewIncoming() (*Incoming, error) {
 	tmp := filepath.Join(s.dir, "tmp")
 	if !s.noTmpfile.Load() {
-		fd, err := unix.Open(tmp, unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, 0o644)
+		if f := s.takeSpare(); f != nil {
+			return s.incoming(f, ""), nil
+		}
+		f, err := s.openUnnamed()
 		if err == nil {
-			return &Incoming{s: s, f: os.NewFile(uintptr(fd), filepath.Join(tmp, "(unnamed)"))}, nil
+			return s.incoming(f, ""), nil
 		}
 		if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
 			return nil, wrapSpace(err)
@@ -179,7 +286,17 @@ func (s *Store) NewIncoming() (*Incoming, error) {
 	if err != nil {
 		return nil, wrapSpace(err)
 	}
-	return &Incoming{s: s, f: f, path: f.Name()}, nil
+	return s.incoming(f, f.Name()), nil
+}
+
+func (s *Store) incoming(f *os.File, path string) *Incoming {
+	h, _ := s.heads.Get().(*[]byte)
+	if h == nil {
+		b := make([]byte, 0, headSize)
+		h = &b
+	}
+	*h = (*h)[:0]
+	return &Incoming{s: s, f: f, path: path, head: h}
 }
 
 // HashFromHere marks where the content starts: bytes written before this
@@ -191,12 +308,27 @@ func (in *Incoming) HashFromHere() { in.from = in.n }
 
 // Write appends bytes to the object.
 func (in *Incoming) Write(p []byte) (int, error) {
+	if in.head != nil && int64(len(*in.head)) == in.n && len(*in.head) < headSize {
+		*in.head = append(*in.head, p[:min(len(p), headSize-len(*in.head))]...)
+	}
 	n, err := in.f.Write(p)
 	in.n += int64(n)
 	if err != nil {
 		return n, wrapSpace(err)
 	}
+	in.writeback()
 	return n, nil
+}
+
+// writeback starts the write-out of what was written since the last call,
+// once there is a chunk of it and fsync is on. Best effort: errors surface
+// at the sync.
+func (in *Incoming) writeback() {
+	if in.n-in.wb < writebackChunk || !in.s.sync.Load() {
+		return
+	}
+	unix.SyncFileRange(int(in.f.Fd()), in.wb, in.n-in.wb, unix.SYNC_FILE_RANGE_WRITE)
+	in.wb = in.n
 }
 
 // ReadFrom appends everything r yields; from a file the copy is done by
@@ -215,6 +347,7 @@ func (in *Incoming) Size() int64 { return in.n }
 
 // Abort discards the object. Safe to call after Commit (no-op).
 func (in *Incoming) Abort() {
+	in.release()
 	if in.done {
 		return
 	}
@@ -223,6 +356,22 @@ func (in *Incoming) Abort() {
 	if in.path != "" {
 		os.Remove(in.path)
 	}
+}
+
+func (in *Incoming) release() {
+	if in.head != nil {
+		in.s.heads.Put(in.head)
+		in.head = nil
+	}
+}
+
+// ReadAt reads the object written so far: from the in-memory head when the
+// range lies in it, else from the file.
+func (in *Incoming) ReadAt(p []byte, off int64) (int, error) {
+	if in.head != nil && int64(len(*in.head)) == min(in.n, headSize) && off >= 0 && off+int64(len(p)) <= int64(len(*in.head)) {
+		return copy(p, (*in.head)[off:]), nil
+	}
+	return in.f.ReadAt(p, off)
 }
 
 // Expect is what the sender declared for the object, and how to treat an
@@ -260,14 +409,19 @@ type Result struct {
 	Size              int64
 }
 
-// Commit makes the object durable and indexes it. Whatever happens, the
-// Incoming is finished afterwards (its temp file is gone or renamed).
+// Commit makes the object durable and queues its index rows. Whatever
+// happens, the Incoming is finished afterwards (its temp file is gone or
+// linked into place).
 //
-// With fsync on, Commit returns nil only after the file's data is synced,
-// the rename is durable (its directory synced) and the row is committed.
-// Concurrent commits are grouped: one leader renames and indexes a batch in
-// one SQLite transaction and syncs each distinct directory once, then
-// releases every waiter of the batch.
+// With fsync on, Commit returns nil only after the file's data is synced
+// (fdatasync), it has its name in the object tree, and that name is
+// durable (the directory synced). Its index rows are written in the
+// background shortly after (see the package doc: a crash before they are
+// committed is repaired by the reconcile at Open). Reads of the index
+// through the Store's methods wait for them (read-your-writes).
+// Concurrent commits are grouped: one leader places a batch (duplicate
+// checks, links) and syncs each distinct directory once, then releases
+// every waiter of the batch.
 func (in *Incoming) Commit(ctx context.Context, source string, expect *Expect) (Result, error) {
 	if in.done {
 		return Result{}, errors.New("store: incoming already finished")
@@ -275,15 +429,17 @@ func (in *Incoming) Commit(ctx context.Context, source string, expect *Expect) (
 	defer in.Abort()
 	s := in.s
 	durable := s.sync.Load()
-	if durable {
-		// Start write-out now so that the disk works while the header is
-		// parsed; the sync below then mostly waits for what is under way.
-		startWriteback(in.f)
+	if durable && in.n > in.wb {
+		// Start the write-out of the tail now so that the disk works
+		// while the header is parsed; the sync below then mostly waits
+		// for what is under way.
+		unix.SyncFileRange(int(in.f.Fd()), in.wb, in.n-in.wb, unix.SYNC_FILE_RANGE_WRITE)
+		in.wb = in.n
 	}
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
-	f, err := dcm.Parse(in.f, in.n, dcm.Options{StopBeforePixels: false, MaxInline: 64 << 10})
+	f, err := dcm.Parse(in, in.n, dcm.Options{StopBeforePixels: false, MaxInline: 64 << 10})
 	if err != nil {
 		return Result{}, err
 	}
@@ -291,6 +447,7 @@ func (in *Incoming) Commit(ctx context.Context, source string, expect *Expect) (
 	if err != nil {
 		return Result{}, err
 	}
+	in.release() // the parsed values do not alias the head
 	if expect != nil {
 		if expect.SOPInstanceUID != "" && expect.SOPInstanceUID != info.inst.SOPInstanceUID {
 			return Result{}, fmt.Errorf("%w: command says instance %s, data set says %s", ErrMismatch, expect.SOPInstanceUID, info.inst.SOPInstanceUID)
@@ -314,13 +471,6 @@ func (in *Incoming) Commit(ctx context.Context, source string, expect *Expect) (
 	s.group.submit(s, req)
 	if req.err != nil {
 		return Result{}, req.err
-	}
-	if req.res.Outcome != Duplicate && s.opt.OnChange != nil {
-		kind := "added"
-		if req.res.Outcome == Replaced {
-			kind = "replaced"
-		}
-		go s.opt.OnChange(Change{Kind: kind, StudyInstanceUID: req.res.StudyInstanceUID, SeriesInstanceUID: req.res.SeriesInstanceUID})
 	}
 	return req.res, nil
 }
@@ -388,9 +538,16 @@ func (s *Store) reconcile() error {
 		return nil
 	})
 	for _, p := range orphans {
-		if err := s.reindexFile(p); err != nil {
+		err := s.reindexFile(p)
+		switch {
+		case err == nil:
+		case errors.Is(err, dcm.ErrMalformed), errors.Is(err, dcm.ErrNotDICOM), errors.Is(err, ErrInvalid):
 			s.log.Warn("store: unreadable file in the object tree removed", "path", p, "err", err)
 			os.Remove(p)
+		default:
+			// The file may be a good object whose row cannot be
+			// written now (e.g. a full disk): keep it for the next start.
+			s.log.Error("store: file without index row kept; indexing failed", "path", p, "err", err)
 		}
 	}
 	if len(orphans) > 0 {

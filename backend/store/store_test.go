@@ -151,7 +151,7 @@ func TestReconcileAfterCrash(t *testing.T) {
 	b, _ := os.ReadFile(files[7])
 	os.WriteFile(filepath.Join(dir, "objects", "stray.dcm"), b, 0o644)
 	var gone Instance
-	s.db.Order("id").First(&gone)
+	s.DB().Order("id").First(&gone)
 	os.Remove(s.ObjectPath(&gone))
 	s.Close()
 

@@ -1,0 +1,206 @@
+package store
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"lightbox/backend/testcorpus"
+)
+
+// mustOpen opens a store closed at the end of the test.
+func mustOpen(t *testing.T, dir string, opt Options) *Store {
+	t.Helper()
+	s, err := Open(dir, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// holdIndexer stops (true) or resumes (false) the background indexer.
+func holdIndexer(s *Store, on bool) {
+	s.idx.mu.Lock()
+	s.idx.hold = on
+	s.idx.changed.Broadcast()
+	s.idx.mu.Unlock()
+}
+
+// rowCount counts instance rows without waiting for the indexer.
+func rowCount(s *Store) int {
+	var n int64
+	s.db.Model(&Instance{}).Count(&n)
+	return int(n)
+}
+
+// TestPendingDuplicatesAndReplacements: while the rows of an object are not
+// written yet, the same object again is a duplicate, a different one with
+// its SOP Instance UID replaces it (with ReplaceDifferent) or is refused
+// (without), and once indexed there is one row, naming the last file.
+func TestPendingDuplicatesAndReplacements(t *testing.T) {
+	dir := t.TempDir()
+	s := mustOpen(t, dir, Options{Fsync: true})
+	files := ctFiles(t)
+	other := filepath.Join(testcorpus.Dir(t), "malformed/ok_garbage_preamble.dcm") // same SOP Instance UID as files[0]
+	holdIndexer(s, true)
+	for i, c := range []struct {
+		path   string
+		expect *Expect
+		want   Outcome
+	}{
+		{files[0], nil, Stored},
+		{files[0], nil, Duplicate},
+		{other, nil, Duplicate}, // import keeps the stored object
+		{other, &Expect{ReplaceDifferent: true}, Replaced},
+		{other, &Expect{ReplaceDifferent: true}, Duplicate},
+		{files[1], nil, Stored},
+	} {
+		r, err := put(t, s, c.path, c.expect)
+		if err != nil || r.Outcome != c.want {
+			t.Fatalf("%d %s: %v %v, want %v", i, filepath.Base(c.path), r.Outcome, err, c.want)
+		}
+	}
+	if n := rowCount(s); n != 0 {
+		t.Fatalf("%d rows written while the indexer is held", n)
+	}
+	holdIndexer(s, false)
+	if err := s.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := rowCount(s); n != 2 {
+		t.Errorf("%d rows, want 2", n)
+	}
+	if n := countFiles(t, filepath.Join(dir, "objects")); n != 2 {
+		t.Errorf("%d files, want 2", n)
+	}
+	r, _ := put(t, s, other, nil)
+	in, err := s.InstanceByUID(context.Background(), r.SOPInstanceUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(s.ObjectPath(in))
+	want, _ := os.ReadFile(other)
+	if string(got) != string(want) || r.Outcome != Duplicate {
+		t.Errorf("outcome %v; the stored file is the replacement: %v", r.Outcome, string(got) == string(want))
+	}
+	checkCounts(t, s)
+}
+
+// TestFlushHonoursContext: a Flush that cannot finish (indexer held) ends
+// with the context's error.
+func TestFlushHonoursContext(t *testing.T) {
+	s := mustOpen(t, t.TempDir(), Options{})
+	holdIndexer(s, true)
+	if _, err := put(t, s, ctFiles(t)[0], nil); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := s.Flush(ctx); err != context.DeadlineExceeded {
+		t.Errorf("Flush: %v, want %v", err, context.DeadlineExceeded)
+	}
+	holdIndexer(s, false)
+	if err := s.Flush(context.Background()); err != nil || rowCount(s) != 1 {
+		t.Errorf("Flush: %v, %d rows", err, rowCount(s))
+	}
+}
+
+// The child process of TestKillBeforeIndexing: commits the CT files with
+// the indexer held, says how many, and waits to be killed.
+func TestIndexCrashChild(t *testing.T) {
+	dir := os.Getenv("LBX_STORE_CRASH_CHILD")
+	if dir == "" {
+		t.Skip("helper process")
+	}
+	s, err := Open(dir, Options{Fsync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	holdIndexer(s, true)
+	n := 0
+	for _, f := range ctFiles(t) {
+		if _, err := put(t, s, f, nil); err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	fmt.Printf("committed %d rows %d\n", n, rowCount(s))
+	time.Sleep(time.Minute)
+}
+
+// TestKillBeforeIndexing: objects acknowledged (Commit returned) whose rows
+// were never written, because the process was killed (kill -9), are all
+// indexed by the next Open, with their files intact and counts right.
+func TestKillBeforeIndexing(t *testing.T) {
+	dir := t.TempDir()
+	child := exec.Command(os.Args[0], "-test.run=^TestIndexCrashChild$")
+	child.Env = append(os.Environ(), "LBX_STORE_CRASH_CHILD="+dir)
+	out, err := child.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer child.Process.Kill()
+	line := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), "committed ") {
+				line <- sc.Text()
+				return
+			}
+		}
+		close(line)
+	}()
+	var committed, rows int
+	select {
+	case l, ok := <-line:
+		if !ok {
+			t.Fatal("the child ended without committing")
+		}
+		f := strings.Fields(l)
+		committed, _ = strconv.Atoi(f[1])
+		rows, _ = strconv.Atoi(f[3])
+	case <-time.After(30 * time.Second):
+		t.Fatal("the child did not commit in time")
+	}
+	child.Process.Kill() // SIGKILL
+	child.Wait()
+	files := ctFiles(t)
+	if committed != len(files) || rows != 0 {
+		t.Fatalf("child committed %d with %d rows; want %d with 0", committed, rows, len(files))
+	}
+	if n := countFiles(t, filepath.Join(dir, "objects")); n != committed {
+		t.Fatalf("%d files after the kill, want %d", n, committed)
+	}
+	s := mustOpen(t, dir, Options{Fsync: true})
+	if n := rowCount(s); n != committed {
+		t.Errorf("%d rows after reopening, want %d", n, committed)
+	}
+	for _, f := range files {
+		want, _ := os.ReadFile(f)
+		r, err := put(t, s, f, nil)
+		if err != nil || r.Outcome != Duplicate {
+			t.Errorf("%s again: %v %v, want duplicate", filepath.Base(f), r.Outcome, err)
+		}
+		in, err := s.InstanceByUID(context.Background(), r.SOPInstanceUID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := os.ReadFile(s.ObjectPath(in))
+		if string(got) != string(want) {
+			t.Errorf("%s: stored bytes differ", filepath.Base(f))
+		}
+	}
+	checkCounts(t, s)
+}
