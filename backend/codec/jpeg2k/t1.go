@@ -1,5 +1,7 @@
 package jpeg2k
 
+import "math/bits"
+
 // Tier-1: the three coding passes of T.800 Annex D on one code-block.
 //
 // State layout. A code-block is scanned in stripes of four rows, and each
@@ -292,53 +294,31 @@ func (s *t1Scratch) sigPass(lut *[512]uint8, p uint, causal bool) {
 					continue
 				}
 				f |= 1 << (wPi + r)
-				// MQ decision (mqDecide inline)
+				// MQ decision, branch-free (see mqDecide)
 				cs := &cx[lut[win]]
-				e := mqTab[*cs]
+				cst := *cs
+				e := mqTab[cst]
 				qe := e & 0xFFFF
-				d := e >> 16 & 1
 				a -= qe
-				if c>>16 >= qe {
-					c -= qe << 16
-					if a&0x8000 == 0 {
-						if a < qe {
-							*cs = uint8(e >> 24)
-							d ^= 1
-						} else {
-							*cs = uint8(e >> 17 & 0x7F)
-						}
-						for {
-							if ct == 0 {
-								pos, c, ct = mqByteIn(buf, pos, c)
-							}
-							a <<= 1
-							c <<= 1
-							ct--
-							if a&0x8000 != 0 {
-								break
-							}
-						}
-					}
-				} else {
-					if a < qe {
-						*cs = uint8(e >> 17 & 0x7F)
-					} else {
-						*cs = uint8(e >> 24)
-						d ^= 1
-					}
-					a = qe
-					for {
-						if ct == 0 {
-							pos, c, ct = mqByteIn(buf, pos, c)
-						}
-						a <<= 1
-						c <<= 1
-						ct--
-						if a&0x8000 != 0 {
-							break
-						}
-					}
+				lower := uint32(int32(c>>16-qe) >> 31)
+				lps := lower ^ uint32(int32(a-qe)>>31)
+				renorm := lower | uint32(int32(a-0x8000)>>31)
+				nm := e >> 17 & 0x7F
+				next := nm ^ (nm^e>>24)&lps
+				*cs = cst ^ uint8((uint32(cst)^next)&renorm)
+				d := (e>>16 ^ lps) & 1
+				a ^= (a ^ qe) & lower
+				c -= qe << 16 &^ lower
+				n := uint32(bits.LeadingZeros16(uint16(a)))
+				for n > ct {
+					a <<= ct
+					c <<= ct
+					n -= ct
+					pos, c, ct = mqByteIn(buf, pos, c)
 				}
+				a <<= n
+				c <<= n
+				ct -= n
 				if d != 0 {
 					sl := signLUT[signIndex(f, fl[k-1], fl[k+1], r)]
 					var sd uint32
@@ -382,53 +362,31 @@ func (s *t1Scratch) refPass(p uint) {
 				} else if f>>(3*r)&nbMask != 0 {
 					ctx = ctxMR + 1
 				}
-				// MQ decision (mqDecide inline)
+				// MQ decision, branch-free (see mqDecide)
 				cs := &cx[ctx]
-				e := mqTab[*cs]
+				cst := *cs
+				e := mqTab[cst]
 				qe := e & 0xFFFF
-				d := e >> 16 & 1
 				a -= qe
-				if c>>16 >= qe {
-					c -= qe << 16
-					if a&0x8000 == 0 {
-						if a < qe {
-							*cs = uint8(e >> 24)
-							d ^= 1
-						} else {
-							*cs = uint8(e >> 17 & 0x7F)
-						}
-						for {
-							if ct == 0 {
-								pos, c, ct = mqByteIn(buf, pos, c)
-							}
-							a <<= 1
-							c <<= 1
-							ct--
-							if a&0x8000 != 0 {
-								break
-							}
-						}
-					}
-				} else {
-					if a < qe {
-						*cs = uint8(e >> 17 & 0x7F)
-					} else {
-						*cs = uint8(e >> 24)
-						d ^= 1
-					}
-					a = qe
-					for {
-						if ct == 0 {
-							pos, c, ct = mqByteIn(buf, pos, c)
-						}
-						a <<= 1
-						c <<= 1
-						ct--
-						if a&0x8000 != 0 {
-							break
-						}
-					}
+				lower := uint32(int32(c>>16-qe) >> 31)
+				lps := lower ^ uint32(int32(a-qe)>>31)
+				renorm := lower | uint32(int32(a-0x8000)>>31)
+				nm := e >> 17 & 0x7F
+				next := nm ^ (nm^e>>24)&lps
+				*cs = cst ^ uint8((uint32(cst)^next)&renorm)
+				d := (e>>16 ^ lps) & 1
+				a ^= (a ^ qe) & lower
+				c -= qe << 16 &^ lower
+				n := uint32(bits.LeadingZeros16(uint16(a)))
+				for n > ct {
+					a <<= ct
+					c <<= ct
+					n -= ct
+					pos, c, ct = mqByteIn(buf, pos, c)
 				}
+				a <<= n
+				c <<= n
+				ct -= n
 				m[r&3] += d<<(p+1) - half
 				f |= 1 << (wMu + r)
 			}
@@ -491,53 +449,31 @@ func (s *t1Scratch) cleanPass(lut *[512]uint8, p uint, causal bool) {
 					continue
 				}
 				win := f >> (3 * r) & 0x1FF
-				// MQ decision (mqDecide inline)
+				// MQ decision, branch-free (see mqDecide)
 				cs := &cx[lut[win]]
-				e := mqTab[*cs]
+				cst := *cs
+				e := mqTab[cst]
 				qe := e & 0xFFFF
-				d := e >> 16 & 1
 				a -= qe
-				if c>>16 >= qe {
-					c -= qe << 16
-					if a&0x8000 == 0 {
-						if a < qe {
-							*cs = uint8(e >> 24)
-							d ^= 1
-						} else {
-							*cs = uint8(e >> 17 & 0x7F)
-						}
-						for {
-							if ct == 0 {
-								pos, c, ct = mqByteIn(buf, pos, c)
-							}
-							a <<= 1
-							c <<= 1
-							ct--
-							if a&0x8000 != 0 {
-								break
-							}
-						}
-					}
-				} else {
-					if a < qe {
-						*cs = uint8(e >> 17 & 0x7F)
-					} else {
-						*cs = uint8(e >> 24)
-						d ^= 1
-					}
-					a = qe
-					for {
-						if ct == 0 {
-							pos, c, ct = mqByteIn(buf, pos, c)
-						}
-						a <<= 1
-						c <<= 1
-						ct--
-						if a&0x8000 != 0 {
-							break
-						}
-					}
+				lower := uint32(int32(c>>16-qe) >> 31)
+				lps := lower ^ uint32(int32(a-qe)>>31)
+				renorm := lower | uint32(int32(a-0x8000)>>31)
+				nm := e >> 17 & 0x7F
+				next := nm ^ (nm^e>>24)&lps
+				*cs = cst ^ uint8((uint32(cst)^next)&renorm)
+				d := (e>>16 ^ lps) & 1
+				a ^= (a ^ qe) & lower
+				c -= qe << 16 &^ lower
+				n := uint32(bits.LeadingZeros16(uint16(a)))
+				for n > ct {
+					a <<= ct
+					c <<= ct
+					n -= ct
+					pos, c, ct = mqByteIn(buf, pos, c)
 				}
+				a <<= n
+				c <<= n
+				ct -= n
 				if d != 0 {
 					sl := signLUT[signIndex(f, fl[k-1], fl[k+1], r)]
 					var sd uint32
