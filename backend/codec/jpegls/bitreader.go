@@ -19,11 +19,12 @@ type bitReader struct {
 	n      uint   // number of valid bits in acc
 	pad    int    // zero bits supplied beyond the end of src
 	prevFF bool   // the last byte taken was 0xFF
+	lim    int    // refill may read 8 bytes at pos <= lim (-1 after a 0xFF)
 	bad    bool   // an impossible code was met (sticky)
 }
 
 func (r *bitReader) reset(src []byte) {
-	*r = bitReader{src: src}
+	*r = bitReader{src: src, lim: len(src) - 8}
 }
 
 // overrun reports whether bits beyond the end of the segment were consumed
@@ -37,19 +38,32 @@ const (
 	msb80 = 0x8080808080808080
 )
 
+// refill tops acc, which holds n < 57 valid bits, up to more than 56 bits
+// with whole bytes when the next eight bytes hold no 0xFF (small enough to
+// be inlined in the hot loops); otherwise it returns n unchanged, and fill
+// does the work.
+func (r *bitReader) refill(acc uint64, n uint) (uint64, uint) {
+	if r.pos > r.lim {
+		return acc, n
+	}
+	v := binary.BigEndian.Uint64(r.src[r.pos:])
+	if x := ^v; (x-lsb01)&^x&msb80 != 0 { // a 0xFF byte in v
+		return acc, n
+	}
+	m := (64 - n) >> 3
+	r.pos += int(m)
+	// the bits of v past the m whole bytes are left out
+	return acc | v>>(n&63)&^(1<<(64-n-8*m)-1), n + 8*m
+}
+
 // fill tops the cache up to more than 56 bits.
 func (r *bitReader) fill() {
-	if !r.prevFF && r.pos+8 <= len(r.src) {
-		v := binary.BigEndian.Uint64(r.src[r.pos:])
-		x := ^v
-		if (x-lsb01)&^x&msb80 == 0 { // no 0xFF byte in v
-			m := (64 - r.n) >> 3
-			s := 64 - r.n - 8*m
-			r.acc |= (v >> r.n) >> s << s
-			r.n += 8 * m
-			r.pos += int(m)
-			return
-		}
+	if r.n > 56 {
+		return
+	}
+	if acc, n := r.refill(r.acc, r.n); n != r.n {
+		r.acc, r.n = acc, n
+		return
 	}
 	for r.n <= 56 {
 		if r.pos >= len(r.src) {
@@ -67,6 +81,10 @@ func (r *bitReader) fill() {
 			r.n += 8
 		}
 		r.prevFF = b == 0xFF
+	}
+	r.lim = len(r.src) - 8
+	if r.prevFF {
+		r.lim = -1
 	}
 }
 

@@ -101,12 +101,11 @@ type state struct {
 	dst []byte
 	bps int // bytes per output sample
 	// scratch, kept by the pool: line buffers, and the gradient
-	// quantisation tables for the thresholds and NEAR in qkey
-	lines   []int32
-	scratch []int32
-	qkey    [4]int
-	qvalid  bool
-	coder   coder
+	// quantisation table for the parameters in qkey
+	lines []int32
+	qt    *quantTable
+	qkey  qKey
+	coder coder
 }
 
 func (d *Decoder) get() *state {
@@ -152,7 +151,7 @@ func (d *Decoder) Decode(src []byte, p codec.Params, dst []byte) error {
 
 // begin clears the state for a new frame, keeping the scratch buffers.
 func (s *state) begin(dst []byte, p codec.Params, charlsMaxval bool) {
-	*s = state{lines: s.lines, scratch: s.scratch, qkey: s.qkey, qvalid: s.qvalid,
+	*s = state{lines: s.lines, qt: s.qt, qkey: s.qkey,
 		dst: dst, bps: p.BitsAllocated / 8, charlsMaxval: charlsMaxval}
 }
 
@@ -456,9 +455,10 @@ func (s *state) scan(src []byte, pos int, seg []byte, p codec.Params) (int, erro
 	}
 	w := s.width
 	cd := &s.coder
-	qkey := [4]int{t1, t2, t3, near}
-	s.scratch = cd.setup(w, maxval, near, t1, t2, t3, reset, s.scratch, !s.qvalid || s.qkey != qkey)
-	s.qkey, s.qvalid = qkey, true
+	if s.qt == nil {
+		s.qt = new(quantTable)
+	}
+	cd.setup(w, maxval, near, t1, t2, t3, reset, s.qt, &s.qkey)
 	// two lines of (w+2) samples per component
 	need := 2 * (w + 2) * ns
 	if cap(s.lines) < need {

@@ -20,13 +20,75 @@ const (
 	maxNc = 4
 )
 
+// regCtx is the state of one regular-mode context (T.87 A.2.2) plus the
+// two values its next use needs first, kept up to date by every update so
+// that they are off the sample-to-sample dependency chain: k is the Golomb
+// parameter (A.5.1) and flip is -1 when the error mapping is inverted
+// (NEAR 0, k 0 and 2B+N <= 0, A.5.2), else 0.
 type regCtx struct {
-	a, b, c, n int
+	a       int
+	b, c, n int32
+	k       uint32
+	flip    int32
+}
+
+// update adapts the context to the error e (A.6) and recomputes k and
+// flip. decodeLine carries the same steps written out in its loop.
+func (c *regCtx) update(e, step, reset int, lossless bool) {
+	a := c.a + abs(e)
+	b := int(c.b) + e*step
+	n := int(c.n)
+	if n == reset {
+		a >>= 1
+		b >>= 1
+		n >>= 1
+	}
+	n++
+	cc := int(c.c)
+	if b+n <= 0 {
+		b += n
+		if b <= -n {
+			b = -n + 1
+		}
+		if cc > minC {
+			cc--
+		}
+	} else if b > 0 {
+		b -= n
+		if b > 0 {
+			b = 0
+		}
+		if cc < maxC {
+			cc++
+		}
+	}
+	k := golombK(n, a)
+	c.a, c.b, c.c, c.n, c.k, c.flip = a, int32(b), int32(cc), int32(n), uint32(k), flipOf(lossless, k, b, n)
+}
+
+// flipOf is the flip of a context (see regCtx).
+func flipOf(lossless bool, k uint, b, n int) int32 {
+	if lossless && k == 0 && 2*b+n <= 0 {
+		return -1
+	}
+	return 0
 }
 
 type runCtx struct {
 	a, n, nn int
 }
+
+// qtSize is the size of the gradient quantisation table: it is indexed by
+// a local gradient plus qtOff, and gradients of samples of 16 bits or
+// fewer lie in (-qtOff, qtOff).
+const (
+	qtOff  = 1 << 16
+	qtSize = 2 * qtOff
+)
+
+// quantTable maps a local gradient d (at index d+qtOff) to its quantised
+// value -4..4 (T.87 A.3.3).
+type quantTable [qtSize]int8
 
 // coder holds the parameters and the adaptive state of one scan.
 type coder struct {
@@ -38,10 +100,9 @@ type coder struct {
 	limit  int // LIMIT
 	limitq int // LIMIT - qbpp - 1
 	reset  int
-	t3     int
 	step   int // 2*NEAR+1
 	wrap   int // RANGE*(2*NEAR+1)
-	quant  []int32
+	qt     *quantTable
 	ctx    [nCtx]regCtx
 	rctx   [2]runCtx
 	runIdx [maxNc]int
@@ -53,15 +114,17 @@ type coder struct {
 	obps    int
 	ostride int
 	initA   int
-	quant81 []int32 // quant * 81
-	quant9  []int32 // quant * 9
 }
 
-// setup computes the derived parameters (T.87 A.2.1) and the gradient
-// quantisation tables (A.3.3) for thresholds t1 <= t2 <= t3.
-// The tables are left as they are in scratch when rebuild is false.
-func (s *coder) setup(width, maxval, near, t1, t2, t3, reset int, scratch []int32, rebuild bool) []int32 {
-	s.width, s.maxval, s.near, s.reset, s.t3 = width, maxval, near, reset, t3
+// qKey identifies the contents of a quantTable: the thresholds, NEAR, and
+// the largest gradient filled in.
+type qKey struct{ t1, t2, t3, near, maxval int }
+
+// setup computes the derived parameters (T.87 A.2.1) and fills the
+// gradient quantisation table qt (A.3.3) for thresholds t1 <= t2 <= t3
+// unless it already holds them (key).
+func (s *coder) setup(width, maxval, near, t1, t2, t3, reset int, qt *quantTable, key *qKey) {
+	s.width, s.maxval, s.near, s.reset = width, maxval, near, reset
 	s.rng = (maxval+2*near)/(2*near+1) + 1
 	s.qbpp = uint(bitLen(s.rng - 1))
 	bpp := max(2, bitLen(maxval))
@@ -70,20 +133,15 @@ func (s *coder) setup(width, maxval, near, t1, t2, t3, reset int, scratch []int3
 	s.step = 2*near + 1
 	s.wrap = s.rng * s.step
 	s.initA = max(2, (s.rng+32)/64)
-	n := 2*t3 + 1
-	if cap(scratch) < 3*n {
-		scratch = make([]int32, 3*n)
-		rebuild = true
+	s.qt = qt
+	want := qKey{t1, t2, t3, near, maxval}
+	if *key == want {
+		return
 	}
-	s.quant = scratch[:n]
-	s.quant81 = scratch[n : 2*n]
-	s.quant9 = scratch[2*n : 3*n]
-	if !rebuild {
-		return scratch
-	}
-	for i := range n {
-		d := i - t3
-		var q int32
+	*key = want
+	// reconstructed samples lie in [0, MAXVAL]: only those gradients occur
+	for d := -maxval; d <= maxval; d++ {
+		var q int8
 		switch {
 		case d <= -t3:
 			q = -4
@@ -104,9 +162,8 @@ func (s *coder) setup(width, maxval, near, t1, t2, t3, reset int, scratch []int3
 		default:
 			q = 4
 		}
-		s.quant[i], s.quant81[i], s.quant9[i] = q, 81*q, 9*q
+		qt[d+qtOff] = q
 	}
-	return scratch
 }
 
 // bitLen returns ceil(log2(v+1)), the bits needed for v >= 0.
@@ -121,8 +178,9 @@ func bitLen(v int) int {
 
 // resetState reinitialises the context variables (scan start and restart).
 func (s *coder) resetState() {
+	k := golombK(1, s.initA)
 	for i := range s.ctx {
-		s.ctx[i] = regCtx{a: s.initA, n: 1}
+		s.ctx[i] = regCtx{a: s.initA, n: 1, k: uint32(k)}
 	}
 	s.rctx[0] = runCtx{a: s.initA, n: 1}
 	s.rctx[1] = runCtx{a: s.initA, n: 1}
@@ -132,8 +190,8 @@ func (s *coder) resetState() {
 // context returns the signed context number Q of T.87 A.3.4 for the local
 // gradients.
 func (s *coder) context(d1, d2, d3 int) int {
-	t := s.t3
-	return int(s.quant81[min(max(d1, -t), t)+t] + s.quant9[min(max(d2, -t), t)+t] + s.quant[min(max(d3, -t), t)+t])
+	qt := s.qt
+	return 81*int(qt[uint(d1+qtOff)%qtSize]) + 9*int(qt[uint(d2+qtOff)%qtSize]) + int(qt[uint(d3+qtOff)%qtSize])
 }
 
 // predict is the MED predictor of T.87 A.4.1, which is the median of ra,
@@ -154,52 +212,15 @@ func (s *coder) regular(q, px int) int {
 		q = -q
 	}
 	c := &s.ctx[q]
-	px += sign * c.c
-	if px > s.maxval {
-		px = s.maxval
-	} else if px < 0 {
-		px = 0
-	}
-	k := golombK(c.n, c.a)
+	px = min(max(px+sign*int(c.c), 0), s.maxval)
+	k := uint(c.k)
 	if k > maxK {
 		s.br.bad = true
 		k = maxK
 	}
 	m := s.br.golomb(k, s.limitq, s.qbpp)
-	e := m>>1 ^ -(m & 1)
-	if k == 0 && s.near == 0 && 2*c.b+c.n-1 < 0 {
-		e = ^e
-	}
-	// context update and bias correction (A.6)
-	if e < 0 {
-		c.a -= e
-	} else {
-		c.a += e
-	}
-	c.b += e * s.step
-	if c.n == s.reset {
-		c.a >>= 1
-		c.b >>= 1
-		c.n >>= 1
-	}
-	c.n++
-	if c.b+c.n <= 0 {
-		c.b += c.n
-		if c.b <= -c.n {
-			c.b = -c.n + 1
-		}
-		if c.c > minC {
-			c.c--
-		}
-	} else if c.b > 0 {
-		c.b -= c.n
-		if c.b > 0 {
-			c.b = 0
-		}
-		if c.c < maxC {
-			c.c++
-		}
-	}
+	e := (m>>1 ^ -(m & 1)) ^ int(c.flip)
+	c.update(e, s.step, s.reset, s.near == 0)
 	return s.reconstruct(px + sign*e*s.step)
 }
 
@@ -320,28 +341,42 @@ func golombK(n, a int) uint {
 // decodeLine decodes one line of one component. prev and cur hold width+2
 // samples, x at index x+1; the edges prev[width+1] and cur[0] are set here.
 //
-// This is the hot loop: the regular mode is written out here with the bit
-// cache in local variables; the rare paths (cache refill, long codes, run
-// mode) go through methods after the locals are written back.
+// This is the hot loop. The regular mode is written out here with the bit
+// cache and the parameters in local variables; the rare paths (a refill
+// across a 0xFF byte, long codes, run mode) go through methods after the
+// locals are written back. Decoding is a chain from each sample to the next
+// (its value selects the next context), so the loop keeps that chain short:
+// the quantised gradient D1 of one sample is D2 of the next, contexts carry
+// their Golomb parameter ready for use, and lossless frames of 2^P values
+// reduce modulo RANGE with a mask.
 func (s *coder) decodeLine(prev, cur []int32, comp int) {
 	w := s.width
 	prev = prev[:w+2]
 	cur = cur[:w+2]
 	prev[w+1] = prev[w]
 	cur[0] = prev[1]
-	t := s.t3
-	qt := s.quant[:2*t+1]
+	qt := s.qt
 	ctx := &s.ctx
 	br := &s.br
 	acc, nb := br.acc, br.n
+	maxval, near, step, wrap, reset, limitq := s.maxval, s.near, s.step, s.wrap, s.reset, s.limitq
+	lossless := near == 0
+	mask := -1 // RANGE-1 when RANGE is 2^P and NEAR 0, else -1
+	if lossless && s.rng&(s.rng-1) == 0 {
+		mask = s.rng - 1
+	}
+	out, obps, ostride := s.out, s.obps, s.ostride
 	rb := int(prev[0])
 	rd := int(prev[1])
 	ra := int(cur[0])
+	q1 := int(qt[uint(rd-rb+qtOff)%qtSize])
 	for x := 1; x <= w; {
 		rc := rb
 		rb = rd
 		rd = int(prev[x+1])
-		q := int(81*qt[min(max(rd-rb, -t), t)+t] + 9*qt[min(max(rb-rc, -t), t)+t] + qt[min(max(rc-ra, -t), t)+t])
+		q2 := q1
+		q1 = int(qt[uint(rd-rb+qtOff)%qtSize])
+		q := 81*q1 + 9*q2 + int(qt[uint(rc-ra+qtOff)%qtSize])
 		if q == 0 {
 			br.acc, br.n = acc, nb
 			x = s.runMode(prev, cur, x, ra, comp)
@@ -349,27 +384,32 @@ func (s *coder) decodeLine(prev, cur []int32, comp int) {
 			ra = int(cur[x-1])
 			rb = int(prev[x-1])
 			rd = int(prev[min(x, w+1)])
+			q1 = int(qt[uint(rd-rb+qtOff)%qtSize])
 			continue
 		}
-		// regular mode (T.87 A.4 to A.6)
-		// branch-free prediction and sign handling (sgn is 0 or -1): both
-		// are unpredictable on noisy images
+		// regular mode (T.87 A.4 to A.6); branch-free prediction and sign
+		// handling (sgn is 0 or -1): both are unpredictable on noisy images
 		px := predict(ra, rb, rc)
 		sgn := q >> 63
 		c := &ctx[(q^sgn)-sgn]
-		px = min(max(px+(c.c^sgn)-sgn, 0), s.maxval)
-		k := golombK(c.n, c.a)
+		px = min(max(px+(int(c.c)^sgn)-sgn, 0), maxval)
+		k := uint(c.k)
 		if nb < 40 {
-			br.acc, br.n = acc, nb
-			br.fill()
-			acc, nb = br.acc, br.n
+			acc, nb = br.refill(acc, nb)
+			if nb < 40 {
+				br.acc, br.n = acc, nb
+				br.fill()
+				acc, nb = br.acc, br.n
+			}
 		}
 		z := uint(bits.LeadingZeros64(acc))
 		var m int
-		if int(z) < s.limitq && z+1+k <= nb && k <= maxK {
-			acc <<= z + 1
-			m = int(z)<<k | int(acc>>(63-k)>>1)
-			acc <<= k
+		if int(z) < limitq && z+1+k <= nb && k <= maxK {
+			// the code is z zeros, a 1 and k bits: t>>(63-k) is 1<<k
+			// plus those bits
+			t := acc << (z & 63)
+			m = (int(z)-1)<<k + int(t>>((63-k)&63))
+			acc = t << 1 << (k & 63)
 			nb -= z + 1 + k
 		} else {
 			br.acc, br.n = acc, nb
@@ -377,55 +417,32 @@ func (s *coder) decodeLine(prev, cur []int32, comp int) {
 				br.bad = true
 				k = maxK
 			}
-			m = br.golomb(k, s.limitq, s.qbpp)
+			m = br.golomb(k, limitq, s.qbpp)
 			acc, nb = br.acc, br.n
 		}
-		e := m>>1 ^ -(m & 1)
-		if k == 0 && s.near == 0 && 2*c.b+c.n-1 < 0 {
-			e = ^e
-		}
-		c.a += (e ^ e>>63) - e>>63
-		c.b += e * s.step
-		if c.n == s.reset {
-			c.a >>= 1
-			c.b >>= 1
-			c.n >>= 1
-		}
-		c.n++
-		if c.b+c.n <= 0 {
-			c.b += c.n
-			if c.b <= -c.n {
-				c.b = -c.n + 1
+		e := (m>>1 ^ -(m & 1)) ^ int(c.flip)
+		if mask >= 0 {
+			ra = (px + (e ^ sgn - sgn)) & mask
+		} else {
+			rx := px + (e^sgn-sgn)*step
+			if rx < -near {
+				rx += wrap
+			} else if rx > maxval+near {
+				rx -= wrap
 			}
-			if c.c > minC {
-				c.c--
-			}
-		} else if c.b > 0 {
-			c.b -= c.n
-			if c.b > 0 {
-				c.b = 0
-			}
-			if c.c < maxC {
-				c.c++
-			}
+			ra = min(max(rx, 0), maxval)
 		}
-		rx := px + ((e^sgn)-sgn)*s.step
-		if rx < -s.near {
-			rx += s.wrap
-		} else if rx > s.maxval+s.near {
-			rx -= s.wrap
-		}
-		ra = min(max(rx, 0), s.maxval)
+		c.update(e, step, reset, lossless)
 		cur[x] = int32(ra)
-		switch s.obps {
+		switch obps {
 		case 2:
-			binary.LittleEndian.PutUint16(s.out[2*x-2:], uint16(ra))
+			binary.LittleEndian.PutUint16(out[2*x-2:], uint16(ra))
 		case 1:
-			s.out[x-1] = byte(ra)
+			out[x-1] = byte(ra)
 		case -1:
-			s.out[(x-1)*s.ostride] = byte(ra)
+			out[(x-1)*ostride] = byte(ra)
 		case -2:
-			binary.LittleEndian.PutUint16(s.out[(x-1)*s.ostride:], uint16(ra))
+			binary.LittleEndian.PutUint16(out[(x-1)*ostride:], uint16(ra))
 		}
 		x++
 	}

@@ -1,8 +1,11 @@
 #!/usr/bin/python3
-"""Times CharLS (libcharls.so.2 through ctypes, in process) decoding the
-JPEG-LS codestreams given as files: prints the best of N passes over all of
-them as "<seconds> <decoded bytes>" (thread CPU time). Used by BenchmarkCT512 to compare with
-CharLS in the same run."""
+"""Usage: charls_time.py N WINDOW FILE...
+
+Times CharLS (libcharls.so.2 through ctypes, in process) decoding the
+JPEG-LS codestreams in FILE...: prints "<seconds> <decoded bytes>", the
+least thread CPU time of a pass over all of them, of at least N passes and
+of as many as WINDOW seconds of wall time allow. BenchmarkVsCharLS
+uses it to compare with CharLS in the same run."""
 import ctypes
 import sys
 import time
@@ -10,8 +13,9 @@ import time
 lib = ctypes.CDLL("libcharls.so.2")
 lib.charls_jpegls_decoder_create.restype = ctypes.c_void_p
 reps = int(sys.argv[1])
+window = float(sys.argv[2])
 frames = []
-for name in sys.argv[2:]:
+for name in sys.argv[3:]:
     with open(name, "rb") as f:
         frames.append(f.read())
 out = ctypes.create_string_buffer(64 << 20)
@@ -30,7 +34,10 @@ def decode(stream):
 
 total = sum(decode(f) for f in frames)
 best = float("inf")
-for _ in range(reps):
+start = time.perf_counter()
+i = 0
+while i < reps or time.perf_counter() - start < window:
+    i += 1
     t = time.thread_time()
     for f in frames:
         decode(f)
