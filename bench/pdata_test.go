@@ -28,7 +28,7 @@ func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 // pdataRounds is how many times each op sends the data set: one 100 MiB
 // transfer takes ~50 ms on loopback, too short for one sample on a shared
 // machine, so each op reports medians over its rounds.
-const pdataRounds = 15
+const pdataRounds = 21
 
 // timed runs f and returns its wall and CPU time.
 func timed(f func()) (wall, cpu time.Duration) {
@@ -41,43 +41,51 @@ func timed(f func()) (wall, cpu time.Duration) {
 // after one warm-up, and reports the median round's MB/s (10^6 bytes) and
 // seconds, and the CPU milliseconds per MiB over all rounds (sender and
 // receiver together; both run in this process). With a reference (the
-// plain TCP copy), each round also runs ref just before send, so that
-// every ratio compares two transfers made under the same machine load:
-// pct_of_tcp is the median of the rounds' time ratios, cpu_pct_of_tcp the
-// reference's CPU per MB as a percentage of send's.
+// plain TCP copy), each round also runs ref next to send (before it in
+// even rounds, after it in odd ones), so that every ratio compares two
+// transfers made under the same machine load: pct_of_tcp is the median of
+// the rounds' time ratios, cpu_pct_of_tcp the median of the rounds'
+// ratios of the reference's CPU time to send's (medians: a round hit by
+// another process's burst does not move them).
 func measurePData(b *testing.B, send, ref func()) {
 	send()
 	if ref != nil {
 		ref()
 	}
 	b.ResetTimer()
-	var times, ratios []float64
-	var cpu, refCPU time.Duration
+	var times, ratios, cpuRatios []float64
+	var cpu time.Duration
 	for i := 0; i < b.N; i++ {
 		for r := 0; r < pdataRounds; r++ {
-			var rw, rc time.Duration
-			if ref != nil {
+			var rw, rc, w, c time.Duration
+			if ref != nil && r%2 == 0 {
 				rw, rc = timed(ref)
-				refCPU += rc
 			}
-			w, c := timed(send)
+			w, c = timed(send)
+			if ref != nil && r%2 == 1 {
+				rw, rc = timed(ref)
+			}
 			cpu += c
 			times = append(times, w.Seconds())
 			ratios = append(ratios, 100*rw.Seconds()/w.Seconds())
+			cpuRatios = append(cpuRatios, 100*rc.Seconds()/c.Seconds())
 		}
 	}
 	b.StopTimer()
-	slices.Sort(times)
-	slices.Sort(ratios)
-	med := times[len(times)/2]
-	b.ReportMetric(pdataSize/1e6/med, "MB/s")
-	b.ReportMetric(med, "s")
+	b.ReportMetric(pdataSize/1e6/median(times), "MB/s")
+	b.ReportMetric(median(times), "s")
 	b.ReportMetric(float64(cpu.Microseconds())/1e3/float64(len(times))/(pdataSize>>20), "cpu-ms/MB")
 	if ref != nil {
-		b.ReportMetric(ratios[len(ratios)/2], "pct_of_tcp")
-		b.ReportMetric(100*refCPU.Seconds()/cpu.Seconds(), "cpu_pct_of_tcp")
+		b.ReportMetric(median(ratios), "pct_of_tcp")
+		b.ReportMetric(median(cpuRatios), "cpu_pct_of_tcp")
 	}
 	b.ReportMetric(0, "ns/op")
+}
+
+// median of v (sorted in place).
+func median(v []float64) float64 {
+	slices.Sort(v)
+	return v[len(v)/2]
 }
 
 // tcpCopy sends pdataSize bytes over a fresh loopback connection to a

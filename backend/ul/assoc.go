@@ -28,8 +28,8 @@ const (
 	DefaultMaxSendPDU     = 1 << 20   // fragment cap when the peer announces 0 (no limit)
 	DefaultConnectTimeout = 10 * time.Second
 	DefaultACSETimeout    = 30 * time.Second // association negotiation, release, ARTIM
-	indicationBytes       = 2 << 20          // P-DATA bytes buffered between the reader and the user...
-	indicationMin         = 2                // ... but at least this many PDUs
+	indicationBytes       = 512 << 10        // P-DATA bytes buffered between the reader and the user...
+	indicationMin         = 1                // ... but at least this many PDUs
 	indicationMax         = 64               // ... and at most this many
 )
 

@@ -29,8 +29,8 @@
 // Resources are bounded: PDU lengths are checked against limits before
 // any allocation (our announced maximum for P-DATA-TF, 1 MB for
 // A-ASSOCIATE); received P-DATA PDUs waiting per association are bounded
-// to about 2 MB (2 to 64 PDUs; the reader then stops reading: TCP
-// back-pressure). Small P-DATA-TF PDUs are decoded in place from 1 MB
+// to about 512 KB (1 to 64 PDUs; the reader then stops reading: TCP
+// back-pressure). Small P-DATA-TF PDUs are decoded in place from 256 KB
 // receive chunks and larger ones read straight into pooled buffers of our
 // maximum length, so a PData's PDVs alias those buffers until
 // PData.Free; senders may frame PDUs in place (SendPData) so that data

@@ -21,7 +21,7 @@ import (
 // get a fresh buffer. Every length is checked by pdu.ParseHeader before
 // anything is allocated or read.
 const (
-	rxChunkSize  = 1 << 20
+	rxChunkSize  = 256 << 10       // small: buffers in use stay in the CPU caches
 	rxInPlaceMax = rxChunkSize / 8 // so at most 1/8 of the bytes are moved once
 	rxChunkPool  = 4
 )
