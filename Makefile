@@ -13,7 +13,7 @@ APT_RUN  := build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev
 APT_TEST := $(APT_RUN) xvfb xauth imagemagick chromium dcmtk libgdcm-tools python3-pydicom python3-numpy python3-gdcm python3-pil \
             orthanc orthanc-dicomweb orthanc-gdcm libopenjp2-tools curl fonts-dejavu-core fonts-noto-cjk
 
-.PHONY: run test deps-run deps-test frontend build desktop corpus go-test e2e desktop-smoke bench fuzz clean
+.PHONY: run test deps-run deps-test frontend build desktop corpus go-test e2e desktop-smoke bench bench-viewer fuzz clean
 
 run: deps-run frontend build
 	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then $(MAKE) --no-print-directory desktop && exec $(BIN)/lightbox-desktop; \
@@ -54,6 +54,10 @@ desktop-smoke: desktop
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./bench/
+
+# the viewer benchmark (issue #9): a 500-slice CT in headless Chromium
+bench-viewer: frontend build
+	build/scripts/viewer-bench.sh $(BIN)/lightbox
 
 clean:
 	rm -rf $(BIN) frontend/dist/assets frontend/dist/index.html
