@@ -48,7 +48,7 @@ func (s Summary) Done() int { return s.Imported + s.Duplicates + s.Skipped + len
 
 // Options for an import.
 type Options struct {
-	Workers  int                       // default 8 (I/O-bound: reads and fsyncs overlap)
+	Workers  int                       // copiers; default 2 (the copy is kernel CPU; syncs are batched)
 	Progress func(Summary)             // optional
 	Source   string                    // recorded as the instances' source; default the path
 	Skipped  func(item, reason string) // optional, each non-DICOM file
@@ -64,7 +64,7 @@ type item struct {
 func Run(ctx context.Context, st *store.Store, paths []string, opt Options) Summary {
 	start := time.Now()
 	if opt.Workers <= 0 {
-		opt.Workers = 8
+		opt.Workers = 2
 	}
 	var (
 		mu   sync.Mutex
@@ -88,35 +88,71 @@ func Run(ctx context.Context, st *store.Store, paths []string, opt Options) Summ
 		items = append(items, collect(p, &sum)...)
 	}
 	sum.Total = len(items) + sum.Skipped + len(sum.Failed)
+	count := func(name string, res store.Result, n int64, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case err == nil && res.Outcome == store.Duplicate:
+			sum.Duplicates++
+		case err == nil:
+			sum.Imported++
+			sum.Bytes += n
+		case errors.Is(err, dcm.ErrNotDICOM) && !looksDICOM(name):
+			sum.Skipped++
+			if opt.Skipped != nil {
+				opt.Skipped(name, err.Error())
+			}
+		default:
+			sum.Failed = append(sum.Failed, Failure{Item: name, Reason: reason(err)})
+		}
+		report(false)
+	}
+	// Copiers bring files into the store's temp files (a kernel copy for
+	// files); one committer makes them durable and indexes them in
+	// batches, so that no copier waits for the disk per file.
 	work := make(chan item)
+	ready := make(chan copied, opt.Workers*batchMax)
 	var wg sync.WaitGroup
 	for w := 0; w < opt.Workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			buf := make([]byte, 256<<10) // one per worker, not per file
 			for it := range work {
-				res, n, err := importOne(ctx, st, it, opt.Source, buf)
-				mu.Lock()
-				switch {
-				case err == nil && res.Outcome == store.Duplicate:
-					sum.Duplicates++
-				case err == nil:
-					sum.Imported++
-					sum.Bytes += n
-				case errors.Is(err, dcm.ErrNotDICOM) && !looksDICOM(it.name):
-					sum.Skipped++
-					if opt.Skipped != nil {
-						opt.Skipped(it.name, err.Error())
-					}
-				default:
-					sum.Failed = append(sum.Failed, Failure{Item: it.name, Reason: reason(err)})
+				c := copyOne(ctx, st, it, opt.Source)
+				if c.err != nil {
+					count(it.name, store.Result{}, 0, c.err)
+					continue
 				}
-				report(false)
-				mu.Unlock()
+				ready <- c
 			}
 		}()
 	}
+	committed := make(chan struct{})
+	go func() {
+		defer close(committed)
+		for c := range ready {
+			batch := []copied{c}
+		gather:
+			for len(batch) < batchMax {
+				select {
+				case c, ok := <-ready:
+					if !ok {
+						break gather
+					}
+					batch = append(batch, c)
+				default:
+					break gather
+				}
+			}
+			pend := make([]store.Pending, len(batch))
+			for i, c := range batch {
+				pend[i] = store.Pending{In: c.in, Source: c.source}
+			}
+			for i, r := range st.CommitAll(ctx, pend) {
+				count(batch[i].it.name, r.Result, batch[i].n, r.Err)
+			}
+		}
+	}()
 feed:
 	for _, it := range items {
 		select {
@@ -127,12 +163,28 @@ feed:
 	}
 	close(work)
 	wg.Wait()
+	close(ready)
+	<-committed
+	// The summary counts what is in the index: wait for the last rows.
+	st.Flush(context.WithoutCancel(ctx))
 	mu.Lock()
 	defer mu.Unlock()
 	sum.Cancelled = ctx.Err() != nil
 	sum.Elapsed = time.Since(start)
 	report(true)
 	return sum
+}
+
+// batchMax bounds the objects made durable together.
+const batchMax = 64
+
+// copied is a file brought into a store temp file, waiting for its commit.
+type copied struct {
+	it     item
+	in     *store.Incoming
+	n      int64
+	source string
+	err    error
 }
 
 func looksDICOM(name string) bool {
@@ -150,29 +202,32 @@ func reason(err error) string {
 	return err.Error()
 }
 
-func importOne(ctx context.Context, st *store.Store, it item, source string, buf []byte) (store.Result, int64, error) {
-	if err := ctx.Err(); err != nil {
-		return store.Result{}, 0, err
+// copyOne copies an item into a new temp file of the store.
+func copyOne(ctx context.Context, st *store.Store, it item, source string) copied {
+	if source == "" {
+		source = "import:" + it.name
+	}
+	c := copied{it: it, source: source}
+	if c.err = ctx.Err(); c.err != nil {
+		return c
 	}
 	rc, err := it.open()
 	if err != nil {
-		return store.Result{}, 0, err
+		c.err = err
+		return c
 	}
 	defer rc.Close()
 	in, err := st.NewIncoming()
 	if err != nil {
-		return store.Result{}, 0, err
+		c.err = err
+		return c
 	}
-	n, err := io.CopyBuffer(in, rc, buf)
-	if err != nil {
+	if c.n, c.err = in.ReadFrom(rc); c.err != nil {
 		in.Abort()
-		return store.Result{}, 0, err
+		return c
 	}
-	if source == "" {
-		source = "import:" + it.name
-	}
-	res, err := in.Commit(ctx, source, nil)
-	return res, n, err
+	c.in = in
+	return c
 }
 
 // collect expands a path into items. Unreadable paths become failures.

@@ -46,19 +46,27 @@ type committer struct {
 	leading bool
 }
 
-func (c *committer) submit(s *Store, r *commitReq) {
+// submit commits rs (placed in this order) and returns when all of them
+// are finished.
+func (c *committer) submit(s *Store, rs ...*commitReq) {
 	c.mu.Lock()
-	c.queue = append(c.queue, r)
+	c.queue = append(c.queue, rs...)
 	lead := !c.leading
 	c.leading = true
 	c.mu.Unlock()
 	if !lead {
-		if done := <-r.wake; done {
+		// Each request is woken when done, or told to lead the next
+		// batch (then this caller leads until all of rs are done).
+		for _, r := range rs {
+			if done := <-r.wake; !done {
+				lead = true
+				break
+			}
+		}
+		if !lead {
 			return
 		}
 	}
-	// The leader is first in the queue, so its own request is in the batch
-	// and never deferred; the loop only guards that invariant.
 	for {
 		c.mu.Lock()
 		batch := c.queue
@@ -69,7 +77,7 @@ func (c *committer) submit(s *Store, r *commitReq) {
 		// Requests deferred by the batch (a second object with the same
 		// SOP Instance UID) go first in the next one.
 		c.queue = append(later, c.queue...)
-		if !r.finished {
+		if !allFinished(rs) {
 			c.mu.Unlock()
 			continue
 		}
@@ -85,6 +93,18 @@ func (c *committer) submit(s *Store, r *commitReq) {
 		}
 		return
 	}
+}
+
+// allFinished reports whether every request is done. Only the leader
+// calls it (finished is set by leaders, and leadership passes through a
+// channel, so reads are ordered after the writes).
+func allFinished(rs []*commitReq) bool {
+	for _, r := range rs {
+		if !r.finished {
+			return false
+		}
+	}
+	return true
 }
 
 // commitBatch places a batch (duplicate checks, links into the object

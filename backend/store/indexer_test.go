@@ -204,3 +204,70 @@ func TestKillBeforeIndexing(t *testing.T) {
 	}
 	checkCounts(t, s)
 }
+
+// TestCommitAll: one batch holding new objects, the same object twice, a
+// different object with a stored SOP Instance UID and a file that is not
+// DICOM: each gets its own outcome, and the good ones are stored once.
+func TestCommitAll(t *testing.T) {
+	dir := t.TempDir()
+	s := mustOpen(t, dir, Options{Fsync: true})
+	files := ctFiles(t)
+	other := filepath.Join(testcorpus.Dir(t), "malformed/ok_garbage_preamble.dcm") // same SOP Instance UID as files[0]
+	junk := filepath.Join(t.TempDir(), "junk.txt")
+	os.WriteFile(junk, []byte("not a DICOM file at all, just text"), 0o644)
+	if r, err := put(t, s, files[0], nil); err != nil || r.Outcome != Stored {
+		t.Fatalf("first: %v %v", r.Outcome, err)
+	}
+	cases := []struct {
+		path    string
+		want    Outcome
+		wantErr bool
+	}{
+		{files[1], Stored, false},
+		{files[2], Stored, false},
+		{files[1], Duplicate, false},
+		{other, Duplicate, false}, // without ReplaceDifferent the stored object stays
+		{junk, 0, true},
+		{files[3], Stored, false},
+	}
+	var items []Pending
+	for _, c := range cases {
+		in, err := s.NewIncoming()
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := in.ReadFrom(f); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		items = append(items, Pending{In: in, Source: "batch"})
+	}
+	got := s.CommitAll(context.Background(), items)
+	for i, c := range cases {
+		if (got[i].Err != nil) != c.wantErr || (!c.wantErr && got[i].Result.Outcome != c.want) {
+			t.Errorf("%d %s: %v %v, want %v (error %v)", i, filepath.Base(c.path), got[i].Result.Outcome, got[i].Err, c.want, c.wantErr)
+		}
+	}
+	if n := len(instanceRows(t, s)); n != 4 {
+		t.Errorf("%d rows, want 4", n)
+	}
+	if n := countFiles(t, filepath.Join(dir, "objects")); n != 4 {
+		t.Errorf("%d files, want 4", n)
+	}
+	if n := countFiles(t, filepath.Join(dir, "tmp")); n != 0 {
+		t.Errorf("%d temp files left", n)
+	}
+	checkCounts(t, s)
+}
+
+func instanceRows(t *testing.T, s *Store) []Instance {
+	var rows []Instance
+	if err := s.DB().Find(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}

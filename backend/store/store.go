@@ -427,52 +427,116 @@ func (in *Incoming) Commit(ctx context.Context, source string, expect *Expect) (
 		return Result{}, errors.New("store: incoming already finished")
 	}
 	defer in.Abort()
+	req, err := in.prepare(ctx, source, expect)
+	if err != nil {
+		return Result{}, err
+	}
+	if req.durable {
+		if err := syncData(in.f); err != nil {
+			return Result{}, wrapSpace(err)
+		}
+	}
+	in.s.group.submit(in.s, req)
+	if req.err != nil {
+		return Result{}, req.err
+	}
+	return req.res, nil
+}
+
+// prepare starts the write-out of what is not on its way to the disk yet,
+// parses the header, checks it against expect, and builds the request.
+func (in *Incoming) prepare(ctx context.Context, source string, expect *Expect) (*commitReq, error) {
 	s := in.s
 	durable := s.sync.Load()
 	if durable && in.n > in.wb {
 		// Start the write-out of the tail now so that the disk works
-		// while the header is parsed; the sync below then mostly waits
-		// for what is under way.
+		// while the header is parsed; the sync then mostly waits for what
+		// is under way.
 		unix.SyncFileRange(int(in.f.Fd()), in.wb, in.n-in.wb, unix.SYNC_FILE_RANGE_WRITE)
 		in.wb = in.n
 	}
 	if err := ctx.Err(); err != nil {
-		return Result{}, err
+		return nil, err
 	}
-	f, err := dcm.Parse(in, in.n, dcm.Options{StopBeforePixels: false, MaxInline: 64 << 10})
+	f, err := dcm.Parse(in, in.n, dcm.Options{MaxInline: 64 << 10})
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
 	info, err := extract(f, s.text)
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
 	in.release() // the parsed values do not alias the head
 	if expect != nil {
 		if expect.SOPInstanceUID != "" && expect.SOPInstanceUID != info.inst.SOPInstanceUID {
-			return Result{}, fmt.Errorf("%w: command says instance %s, data set says %s", ErrMismatch, expect.SOPInstanceUID, info.inst.SOPInstanceUID)
+			return nil, fmt.Errorf("%w: command says instance %s, data set says %s", ErrMismatch, expect.SOPInstanceUID, info.inst.SOPInstanceUID)
 		}
 		if expect.SOPClassUID != "" && expect.SOPClassUID != info.inst.SOPClassUID {
-			return Result{}, fmt.Errorf("%w: command says class %s, data set says %s", ErrMismatch, expect.SOPClassUID, info.inst.SOPClassUID)
-		}
-	}
-	if durable {
-		if err := syncData(in.f); err != nil {
-			return Result{}, wrapSpace(err)
+			return nil, fmt.Errorf("%w: command says class %s, data set says %s", ErrMismatch, expect.SOPClassUID, info.inst.SOPClassUID)
 		}
 	}
 	info.inst.Size = in.n
 	info.inst.ContentFrom = in.from
 	info.inst.Source = source
 	info.inst.ReceivedAt = time.Now().UTC()
-	req := &commitReq{in: in, info: info, expect: expect, source: source, durable: durable, wake: make(chan bool, 1),
+	return &commitReq{in: in, info: info, expect: expect, source: source, durable: durable, wake: make(chan bool, 1),
 		res: Result{SOPInstanceUID: info.inst.SOPInstanceUID, SOPClassUID: info.inst.SOPClassUID,
-			StudyInstanceUID: info.study.StudyInstanceUID, SeriesInstanceUID: info.series.SeriesInstanceUID, Size: in.n}}
-	s.group.submit(s, req)
-	if req.err != nil {
-		return Result{}, req.err
+			StudyInstanceUID: info.study.StudyInstanceUID, SeriesInstanceUID: info.series.SeriesInstanceUID, Size: in.n}}, nil
+}
+
+// Pending is one object of CommitAll.
+type Pending struct {
+	In     *Incoming
+	Source string
+	Expect *Expect
+}
+
+// Committed is the outcome of one object of CommitAll.
+type Committed struct {
+	Result Result
+	Err    error
+}
+
+// CommitAll commits many objects with one durability pass: the write-out
+// of every file is started first, then each is synced (most of the data
+// is on its way by then), and they are placed as one group (each distinct
+// directory synced once). The guarantees per object are Commit's; a
+// failure of one object does not fail the others. Every Incoming is
+// finished afterwards. The importer uses it: files copied in the kernel
+// (ReadFrom) need no per-file wait while the next ones are copied.
+func (s *Store) CommitAll(ctx context.Context, items []Pending) []Committed {
+	out := make([]Committed, len(items))
+	reqs := make([]*commitReq, len(items))
+	for i, it := range items {
+		defer it.In.Abort()
+		if it.In.done {
+			out[i].Err = errors.New("store: incoming already finished")
+			continue
+		}
+		reqs[i], out[i].Err = it.In.prepare(ctx, it.Source, it.Expect)
 	}
-	return req.res, nil
+	var todo []*commitReq
+	for i, r := range reqs {
+		if r == nil {
+			continue
+		}
+		if r.durable {
+			if err := syncData(r.in.f); err != nil {
+				out[i].Err = wrapSpace(err)
+				continue
+			}
+		}
+		todo = append(todo, r)
+	}
+	if len(todo) > 0 {
+		s.group.submit(s, todo...)
+	}
+	for i, r := range reqs {
+		if r != nil && out[i].Err == nil {
+			out[i].Result, out[i].Err = r.res, r.err
+		}
+	}
+	return out
 }
 
 // objectPath is where a new object goes: one of 256 directories (by a
