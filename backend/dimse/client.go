@@ -92,6 +92,7 @@ func (c *Conn) Request(ctx context.Context, ctxID uint8, cmd *Command, data io.R
 			if h == nil || f == CCancelRQ {
 				h = refuse
 			}
+			h = roleHandler(c.log, h, m)
 			if f != CCancelRQ {
 				resp := call(ctx, c.log, h, &responder{c: c, req: m, wctx: ctx}, m)
 				if m.Data != nil {

@@ -4,9 +4,9 @@
 // C-GET and C-CANCEL requests and responses.
 //
 // Data sets are never parsed here and never held whole. Sending, a data
-// set is read from an io.Reader into at most two fragments sized to the
-// peer's maximum PDU length, each written with its P-DATA header in one
-// writev. Receiving, Message.Data hands the fragments to the caller as
+// set is read from an io.Reader straight into two alternating 256 KB
+// batches of P-DATA-TF PDUs framed in place (fragments sized to the peer's
+// maximum PDU length), each batch sent in one write. Receiving, Message.Data hands the fragments to the caller as
 // they arrive (an io.Reader that is also an io.WriterTo, so io.Copy to a
 // file does not copy twice).
 //
@@ -22,6 +22,13 @@
 // SCP: a Mux dispatches requests by abstract syntax to Handlers, one at a
 // time per association, and cancels a running handler's context on
 // C-CANCEL. A handler panic answers 0x0110 and the association lives on.
+//
+// Roles: a request (on the Mux, or a C-GET sub-operation during Get) is
+// served only on a presentation context where this side may act as SCP
+// after role selection (ul.Context.SCP); otherwise it is answered with
+// 0x0122 (SOP class not supported, "role selection" in the error
+// comment), its data set discarded, and the association goes on. A
+// C-CANCEL-RQ from a peer that is not the SCU there is ignored.
 //
 // Concurrency: Conn.WriteMessage may be called from several goroutines
 // (messages never interleave); reading (ReadMessage and the request

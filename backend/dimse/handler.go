@@ -154,6 +154,29 @@ var refuse = HandlerFunc(func(ctx context.Context, rw ResponseWriter, req *Messa
 	return Response{Status: StatusSOPClassNotSupported}
 })
 
+// refuseRole answers a request the negotiated roles do not let the peer
+// send: on its presentation context this side may not act as SCP (PS3.7
+// D.3.3.4: without role selection the requestor is SCU and the acceptor
+// SCP; with it, only the roles the A-ASSOCIATE-AC granted). The request
+// is well formed, so it gets a failure response, 0x0122 "SOP class not
+// supported" (for this role), and the association lives on, as DCMTK's
+// SCPs refuse an operation they do not serve; its data set is discarded.
+var refuseRole = HandlerFunc(func(ctx context.Context, rw ResponseWriter, req *Message) Response {
+	return Response{Status: StatusSOPClassNotSupported,
+		ErrorComment: fmt.Sprintf("role selection: no SCP role here on context %d", req.ContextID)}
+})
+
+// roleHandler returns h, or refuseRole when the negotiated roles do not
+// let the peer send req to us.
+func roleHandler(log *slog.Logger, h Handler, req *Message) Handler {
+	if req.Context.SCP {
+		return h
+	}
+	log.Warn("DIMSE request refused: the peer may not invoke it under the negotiated roles",
+		"command", req.Command.Field.String(), "context", req.ContextID, "sop_class", req.Context.AbstractSyntax)
+	return refuseRole
+}
+
 // ServeAssociation implements ul.Handler: it reads requests until the
 // association ends, runs each handler (one at a time: no asynchronous
 // operations), answers C-CANCEL by cancelling the running handler's ctx,
@@ -204,7 +227,8 @@ func (m *Mux) Serve(ctx context.Context, c *Conn) error {
 		}
 		f := msg.Command.Field
 		if f == CCancelRQ {
-			if cur != nil && cur.id == msg.Command.MessageIDBeingRespondedTo {
+			// only the SCU of the running operation may cancel it
+			if cur != nil && cur.id == msg.Command.MessageIDBeingRespondedTo && msg.Context.SCP {
 				cur.cancel()
 			}
 			continue
@@ -225,6 +249,7 @@ func (m *Mux) Serve(ctx context.Context, c *Conn) error {
 				return Response{Status: StatusUnrecognizedOperation}
 			})
 		}
+		h = roleHandler(c.log, h, msg)
 		hctx, cancel := context.WithCancel(ctx)
 		r := &running{id: msg.Command.MessageID, cancel: cancel, done: make(chan struct{})}
 		cur = r
