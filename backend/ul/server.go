@@ -18,8 +18,15 @@ import (
 // SyntaxPolicy is what the SCP accepts for one abstract syntax.
 type SyntaxPolicy struct {
 	// TransferSyntaxes accepted, in our order of preference: the first one
-	// the requestor proposed in the context is chosen.
+	// the requestor proposed in the context is chosen (unless
+	// RequestorOrder).
 	TransferSyntaxes []string
+	// RequestorOrder chooses instead the first transfer syntax in the
+	// requestor's proposal (its order of preference, PS3.8 9.3.2.2) that
+	// is among TransferSyntaxes. The zero value keeps our order, which
+	// callers with a preference of their own (e.g. "prefer uncompressed")
+	// rely on.
+	RequestorOrder bool
 	// AllowRequestorSCP lets the requestor take the SCP role through role
 	// selection (we then act as SCU on that context, e.g. a C-GET SCP
 	// sending C-STORE sub-operations). The requestor's SCU role is always
@@ -367,11 +374,8 @@ func Negotiate(p *Policy, rq *pdu.AssociateRQ) (*pdu.AssociateAC, *pdu.Associate
 			r.Result = pdu.ContextAbstractSyntaxNotSupported
 		default:
 			r.Result = pdu.ContextTransferSyntaxesNotSupported
-			for _, ts := range sp.TransferSyntaxes {
-				if slices.Contains(pc.TransferSyntaxes, ts) {
-					r.Result, r.TransferSyntax = pdu.ContextAccepted, ts
-					break
-				}
+			if ts, ok := chooseTS(sp, pc.TransferSyntaxes); ok {
+				r.Result, r.TransferSyntax = pdu.ContextAccepted, ts
 			}
 		}
 		if r.Result != pdu.ContextAccepted && len(pc.TransferSyntaxes) > 0 {
@@ -393,6 +397,22 @@ func Negotiate(p *Policy, rq *pdu.AssociateRQ) (*pdu.AssociateAC, *pdu.Associate
 		})
 	}
 	return ac, nil
+}
+
+// chooseTS picks the transfer syntax of a proposed context: the first of
+// ours the requestor proposed, or with RequestorOrder the first proposed
+// that we accept.
+func chooseTS(sp SyntaxPolicy, proposed []string) (string, bool) {
+	prefer, accept := sp.TransferSyntaxes, proposed
+	if sp.RequestorOrder {
+		prefer, accept = proposed, sp.TransferSyntaxes
+	}
+	for _, ts := range prefer {
+		if slices.Contains(accept, ts) {
+			return ts, true
+		}
+	}
+	return "", false
 }
 
 // acceptorContexts: our roles as acceptor. Without role selection we are
