@@ -31,6 +31,7 @@ const (
 	ReasonCallingAENotRecognized uint8 = 3
 	ReasonCalledAENotRecognized  uint8 = 7
 	// source 2 (service-provider, ACSE related)
+	ReasonACSENoReasonGiven           uint8 = 1
 	ReasonProtocolVersionNotSupported uint8 = 2
 	// source 3 (service-provider, presentation related)
 	ReasonTemporaryCongestion uint8 = 1
@@ -91,7 +92,7 @@ func (p *AssociateRJ) ReasonString() string {
 		}
 	case SourceServiceProviderACSE:
 		switch p.Reason {
-		case 1:
+		case ReasonACSENoReasonGiven:
 			return "no reason given"
 		case ReasonProtocolVersionNotSupported:
 			return "protocol version not supported"

@@ -19,7 +19,11 @@
 // SCP side: a Server accepts connections on a net.Listener, negotiates
 // under a Policy (called-AE check, calling-AE allow-list, accepted
 // abstract and transfer syntaxes, role selection, association limit →
-// A-ASSOCIATE-RJ transient "local limit exceeded"), then runs a Handler
+// A-ASSOCIATE-RJ transient "local limit exceeded", transfer syntax in our
+// order or the requestor's (SyntaxPolicy.RequestorOrder), user identity
+// checked by Policy.CheckUserIdentity when set, with the server response
+// item when asked and A-ASSOCIATE-RJ permanent / ACSE / no reason given
+// when refused), then runs a Handler
 // per association in its own goroutine. SetPolicy swaps the policy at run
 // time. An event hook reports each association for an activity panel.
 //
