@@ -23,7 +23,8 @@ type commitReq struct {
 	expect  *Expect
 	source  string
 	durable bool
-	wake    chan bool // true: done (res/err set); false: lead the next batch
+	early   *earlyLookup // the row as read before the sync, or nil
+	wake    chan bool    // true: done (res/err set); false: lead the next batch
 
 	finished bool // set by the leader that committed it
 
@@ -195,12 +196,43 @@ func (s *Store) syncDirs(placed []*commitReq) {
 
 type dirSync struct{ err error }
 
-// stored is what place compares a new object with: the row of its SOP
-// Instance UID, or the pending object whose row is not written yet.
-func (s *Store) stored(uid string) (old Instance, exists bool) {
+// earlyLookup is the row of a SOP Instance UID as read before the object
+// was synced (off the leader's path), valid while no instance row changed.
+type earlyLookup struct {
+	gen    uint64 // s.rowGen before the read
+	old    Instance
+	exists bool
+}
+
+// lookupEarly reads the row of uid for r before the sync, so that the
+// leader usually needs no query. Nothing is read for a pending UID.
+func (s *Store) lookupEarly(uid string) *earlyLookup {
+	if _, ok := s.idx.lookupPending(uid); ok {
+		return nil
+	}
+	e := &earlyLookup{gen: s.rowGen.Load()}
+	e.old, e.exists = s.lookupRow(uid)
+	return e
+}
+
+// stored is what place compares a new object with: the pending object
+// whose row is not written yet, or the row of its SOP Instance UID (the
+// early read when no row changed since).
+func (s *Store) stored(uid string, early *earlyLookup) (old Instance, exists bool) {
 	if p, ok := s.idx.lookupPending(uid); ok {
 		return Instance{SOPInstanceUID: uid, Path: p.path, ContentFrom: p.contentFrom}, true
 	}
+	// The indexer bumps rowGen before it drops a UID from the pending
+	// set, so an unchanged generation read after the pending check means
+	// the early read still holds.
+	if early != nil && s.rowGen.Load() == early.gen {
+		return early.old, early.exists
+	}
+	return s.lookupRow(uid)
+}
+
+// lookupRow reads the row of a SOP Instance UID.
+func (s *Store) lookupRow(uid string) (old Instance, exists bool) {
 	if s.lookup != nil {
 		var sum sql.NullString
 		err := s.lookup.QueryRow(uid).Scan(&old.ID, &old.Path, &sum, &old.ContentFrom)
@@ -222,7 +254,7 @@ func (s *Store) stored(uid string) (old Instance, exists bool) {
 // placements are serialised.
 func (s *Store) place(r *commitReq) error {
 	info := r.info
-	old, exists := s.stored(info.inst.SOPInstanceUID)
+	old, exists := s.stored(info.inst.SOPInstanceUID, r.early)
 	if exists {
 		same, err := sameContent(r.in, filepath.Join(s.dir, "objects", old.Path), &old)
 		if err == nil && (same || r.expect == nil || !r.expect.ReplaceDifferent) {

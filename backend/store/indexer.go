@@ -184,6 +184,7 @@ func (s *Store) indexLoop() {
 		x.mu.Unlock()
 
 		s.indexBatch(batch)
+		s.rowGen.Add(1) // before the UIDs leave the pending set
 
 		x.mu.Lock()
 		for _, j := range batch {

@@ -294,6 +294,7 @@ func (s *Store) DeleteSeries(ctx context.Context, seriesUID string) error {
 		return nil
 	})
 	s.ids.reset()
+	s.rowGen.Add(1)
 	s.wmu.Unlock()
 	if err != nil {
 		return err

@@ -139,7 +139,10 @@ type Store struct {
 	// lookup finds the stored row of a SOP Instance UID (the duplicate
 	// check on the commit path, without gorm's overhead).
 	lookup *sql.Stmt
-	room   int64     // free bytes during a batch (group-commit leader only)
+	room   int64 // free bytes during a batch (group-commit leader only)
+	// rowGen changes whenever instance rows are written or deleted (see
+	// earlyLookup).
+	rowGen atomic.Uint64
 	heads  sync.Pool // *[]byte: in-memory heads of incoming objects
 }
 
@@ -479,7 +482,9 @@ func (in *Incoming) prepare(ctx context.Context, source string, expect *Expect) 
 	info.inst.ContentFrom = in.from
 	info.inst.Source = source
 	info.inst.ReceivedAt = time.Now().UTC()
-	return &commitReq{in: in, info: info, expect: expect, source: source, durable: durable, wake: make(chan bool, 1),
+	// The duplicate check's query runs here, while the disk writes.
+	early := s.lookupEarly(info.inst.SOPInstanceUID)
+	return &commitReq{in: in, info: info, expect: expect, source: source, durable: durable, early: early, wake: make(chan bool, 1),
 		res: Result{SOPInstanceUID: info.inst.SOPInstanceUID, SOPClassUID: info.inst.SOPClassUID,
 			StudyInstanceUID: info.study.StudyInstanceUID, SeriesInstanceUID: info.series.SeriesInstanceUID, Size: in.n}}, nil
 }
