@@ -1,6 +1,6 @@
 package jpeg2k
 
-import "math/bits"
+//go:generate go run gen_t1.go
 
 // Tier-1: the three coding passes of T.800 Annex D on one code-block.
 //
@@ -196,6 +196,16 @@ func (s *t1Scratch) reset(w, h int) {
 		clear(s.flags)
 		clear(s.mag)
 	}
+	// Rows past the end of the code-block in its last stripe are marked
+	// visited for good: the MQ passes, which always handle four rows, then
+	// leave them alone (the cleanup pass clears only existing rows' bits).
+	if rem := h % 4; rem != 0 {
+		base := (h + 3) / 4 * s.stride
+		ph := uint32(0xF<<(wPi+rem)) & wPiAll
+		for x := 1; x <= w; x++ {
+			s.flags[base+x] = ph
+		}
+	}
 }
 
 // gather copies the chunks of one segment into s.buf and appends the two
@@ -272,222 +282,38 @@ func (s *t1Scratch) decodeBlock(cb *codeblock, orient int, style uint8, mb, roi 
 	}
 }
 
-// sigPass is the significance propagation pass for bit-plane p.
-func (s *t1Scratch) sigPass(lut *[512]uint8, p uint, causal bool) {
-	a, c, ct, pos := s.mq.a, s.mq.c, s.mq.ct, s.mq.pos
-	buf := s.buf
-	cx := &s.cx
-	fl, mag := s.flags, s.mag
-	st := s.stride
-	one := uint32(3) << p
-	for y0, k0 := 0, st+1; y0 < s.h; y0, k0 = y0+4, k0+st {
-		rows := uint(min(4, s.h-y0))
-		for k := k0; k < k0+s.w; k++ {
-			f := fl[k]
-			if f&wSigAll == 0 || f&wOwnSig == wOwnSig {
-				// no significant neighbour, or nothing left to code
-				continue
-			}
-			for r := uint(0); r < rows; r++ {
-				win := f >> (3 * r) & 0x1FF
-				if win&0x10 != 0 || win == 0 {
-					continue
-				}
-				f |= 1 << (wPi + r)
-				// MQ decision, branch-free (see mqDecide)
-				cs := &cx[lut[win]]
-				cst := *cs
-				e := mqTab[cst]
-				qe := e & 0xFFFF
-				a -= qe
-				lower := uint32(int32(c>>16-qe) >> 31)
-				lps := lower ^ uint32(int32(a-qe)>>31)
-				renorm := lower | uint32(int32(a-0x8000)>>31)
-				nm := e >> 17 & 0x7F
-				next := nm ^ (nm^e>>24)&lps
-				*cs = cst ^ uint8((uint32(cst)^next)&renorm)
-				d := (e>>16 ^ lps) & 1
-				a ^= (a ^ qe) & lower
-				c -= qe << 16 &^ lower
-				n := uint32(bits.LeadingZeros16(uint16(a)))
-				for n > ct {
-					a <<= ct
-					c <<= ct
-					n -= ct
-					pos, c, ct = mqByteIn(buf, pos, c)
-				}
-				a <<= n
-				c <<= n
-				ct -= n
-				if d != 0 {
-					sl := signLUT[signIndex(f, fl[k-1], fl[k+1], r)]
-					var sd uint32
-					sd, a, c, ct, pos = mqDecide(&cx[sl>>1], a, c, ct, pos, buf)
-					neg := sd ^ uint32(sl&1)
-					f |= 1<<(3*r+4) | neg<<(wChi+r+1)
-					markSig(fl, k, st, r, neg, causal)
-					mag[4*k+int(r)] = one
-				}
-			}
-			fl[k] = f
-		}
-	}
-	s.mq.a, s.mq.c, s.mq.ct, s.mq.pos = a, c, ct, pos
+// byteIn is mqByteIn at the saved position, for the passes, which keep
+// only A, C and CT in locals.
+func (s *t1Scratch) byteIn(c uint32) (uint32, uint32) {
+	var ct uint32
+	s.mq.pos, c, ct = mqByteIn(s.buf, s.mq.pos, c)
+	return c, ct
 }
 
-// refPass is the magnitude refinement pass for bit-plane p.
-func (s *t1Scratch) refPass(p uint) {
-	a, c, ct, pos := s.mq.a, s.mq.c, s.mq.ct, s.mq.pos
-	buf := s.buf
-	cx := &s.cx
-	fl, mag := s.flags, s.mag
-	st := s.stride
-	half := uint32(1) << p
-	for y0, k0 := 0, st+1; y0 < s.h; y0, k0 = y0+4, k0+st {
-		rows := uint(min(4, s.h-y0))
-		for k := k0; k < k0+s.w; k++ {
-			f := fl[k]
-			if f&wOwnSig == 0 {
-				continue
-			}
-			m := mag[4*k : 4*k+4 : 4*k+4]
-			for r := uint(0); r < rows; r++ {
-				if f>>(3*r+4)&1 == 0 || f>>(wPi+r)&1 != 0 {
-					// not significant, or it became so in this bit-plane
-					continue
-				}
-				var ctx uint8 = ctxMR
-				if f>>(wMu+r)&1 != 0 {
-					ctx = ctxMR + 2
-				} else if f>>(3*r)&nbMask != 0 {
-					ctx = ctxMR + 1
-				}
-				// MQ decision, branch-free (see mqDecide)
-				cs := &cx[ctx]
-				cst := *cs
-				e := mqTab[cst]
-				qe := e & 0xFFFF
-				a -= qe
-				lower := uint32(int32(c>>16-qe) >> 31)
-				lps := lower ^ uint32(int32(a-qe)>>31)
-				renorm := lower | uint32(int32(a-0x8000)>>31)
-				nm := e >> 17 & 0x7F
-				next := nm ^ (nm^e>>24)&lps
-				*cs = cst ^ uint8((uint32(cst)^next)&renorm)
-				d := (e>>16 ^ lps) & 1
-				a ^= (a ^ qe) & lower
-				c -= qe << 16 &^ lower
-				n := uint32(bits.LeadingZeros16(uint16(a)))
-				for n > ct {
-					a <<= ct
-					c <<= ct
-					n -= ct
-					pos, c, ct = mqByteIn(buf, pos, c)
-				}
-				a <<= n
-				c <<= n
-				ct -= n
-				m[r&3] += d<<(p+1) - half
-				f |= 1 << (wMu + r)
-			}
-			fl[k] = f
-		}
-	}
-	s.mq.a, s.mq.c, s.mq.ct, s.mq.pos = a, c, ct, pos
+// decide is mqDecide at the saved position.
+func (s *t1Scratch) decide(cs *uint8, a, c, ct uint32) (d, a2, c2, ct2 uint32) {
+	d, a, c, ct, s.mq.pos = mqDecide(cs, a, c, ct, s.mq.pos, s.buf)
+	return d, a, c, ct
 }
 
-// cleanPass is the cleanup pass for bit-plane p.
-func (s *t1Scratch) cleanPass(lut *[512]uint8, p uint, causal bool) {
-	a, c, ct, pos := s.mq.a, s.mq.c, s.mq.ct, s.mq.pos
-	buf := s.buf
-	cx := &s.cx
-	fl, mag := s.flags, s.mag
-	st := s.stride
-	one := uint32(3) << p
-	for y0, k0 := 0, st+1; y0 < s.h; y0, k0 = y0+4, k0+st {
-		rows := uint(min(4, s.h-y0))
-		for k := k0; k < k0+s.w; k++ {
-			f := fl[k]
-			r := uint(0)
-			if rows == 4 {
-				if f&(wSigAll|wPiAll) == 0 {
-					// Run-length mode: four insignificant samples with no
-					// significant neighbour. One decision says whether any
-					// becomes significant, usually not.
-					var d uint32
-					cs := &cx[ctxRL]
-					e := mqTab[*cs]
-					if qe := e & 0xFFFF; c>>16 >= qe && a-qe >= 0x8000 {
-						a -= qe
-						c -= qe << 16
-						d = e >> 16 & 1
-					} else {
-						d, a, c, ct, pos = mqDecide(cs, a, c, ct, pos, buf)
-					}
-					if d == 0 {
-						continue
-					}
-					var r0, r1 uint32
-					r0, a, c, ct, pos = mqDecide(&cx[ctxUNI], a, c, ct, pos, buf)
-					r1, a, c, ct, pos = mqDecide(&cx[ctxUNI], a, c, ct, pos, buf)
-					r = uint(r0<<1 | r1)
-					sl := signLUT[signIndex(f, fl[k-1], fl[k+1], r)]
-					var sd uint32
-					sd, a, c, ct, pos = mqDecide(&cx[sl>>1], a, c, ct, pos, buf)
-					neg := sd ^ uint32(sl&1)
-					f |= 1<<(3*r+4) | neg<<(wChi+r+1)
-					markSig(fl, k, st, r, neg, causal)
-					mag[4*k+int(r)] = one
-					r++
-				} else if f&wOwnSig == wOwnSig {
-					fl[k] = f &^ wPiAll
-					continue
-				}
-			}
-			for ; r < rows; r++ {
-				if f&(1<<(3*r+4)|1<<(wPi+r)) != 0 {
-					continue
-				}
-				win := f >> (3 * r) & 0x1FF
-				// MQ decision, branch-free (see mqDecide)
-				cs := &cx[lut[win]]
-				cst := *cs
-				e := mqTab[cst]
-				qe := e & 0xFFFF
-				a -= qe
-				lower := uint32(int32(c>>16-qe) >> 31)
-				lps := lower ^ uint32(int32(a-qe)>>31)
-				renorm := lower | uint32(int32(a-0x8000)>>31)
-				nm := e >> 17 & 0x7F
-				next := nm ^ (nm^e>>24)&lps
-				*cs = cst ^ uint8((uint32(cst)^next)&renorm)
-				d := (e>>16 ^ lps) & 1
-				a ^= (a ^ qe) & lower
-				c -= qe << 16 &^ lower
-				n := uint32(bits.LeadingZeros16(uint16(a)))
-				for n > ct {
-					a <<= ct
-					c <<= ct
-					n -= ct
-					pos, c, ct = mqByteIn(buf, pos, c)
-				}
-				a <<= n
-				c <<= n
-				ct -= n
-				if d != 0 {
-					sl := signLUT[signIndex(f, fl[k-1], fl[k+1], r)]
-					var sd uint32
-					sd, a, c, ct, pos = mqDecide(&cx[sl>>1], a, c, ct, pos, buf)
-					neg := sd ^ uint32(sl&1)
-					f |= 1<<(3*r+4) | neg<<(wChi+r+1)
-					markSig(fl, k, st, r, neg, causal)
-					mag[4*k+int(r)] = one
-				}
-			}
-			fl[k] = f &^ wPiAll
-		}
-	}
-	s.mq.a, s.mq.c, s.mq.ct, s.mq.pos = a, c, ct, pos
+// runEnd finishes a run-length decision of the cleanup pass that found a
+// significant sample in the column at word k: two uniform decisions say
+// which row, a third its sign. The rows before it are marked visited, so
+// that the rest of the column's cleanup skips them (the pass clears the
+// visited bits when it leaves the column).
+func (s *t1Scratch) runEnd(f uint32, k int, one, up, a, c, ct uint32) (uint32, uint32, uint32, uint32) {
+	var r0, r1, sd uint32
+	r0, a, c, ct = s.decide(&s.cx[ctxUNI], a, c, ct)
+	r1, a, c, ct = s.decide(&s.cx[ctxUNI], a, c, ct)
+	r := uint(r0<<1 | r1)
+	fl := s.flags
+	sl := signLUT[signIndex(f, fl[k-1], fl[k+1], r)]
+	sd, a, c, ct = s.decide(&s.cx[sl>>1], a, c, ct)
+	neg := sd ^ uint32(sl&1)
+	f |= 1<<(3*r+4) | neg<<(wChi+r+1) | (1<<r-1)<<wPi
+	s.mag[4*k+int(r)] = one
+	markSig(fl, k, s.stride, r, neg, up == 0)
+	return f, a, c, ct
 }
 
 // sigPassRaw is the significance pass of a bypass (raw) segment.
