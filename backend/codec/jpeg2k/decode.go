@@ -212,45 +212,35 @@ func (tc *tileComp) store(s *t1Scratch, b *band, cb *codeblock) {
 	w, h := s.w, s.h
 	bx, by := cb.x0-b.x0+b.offx, cb.y0-b.y0+b.offy
 	st := s.stride
-	// Background coefficients were left below 2^roi; the doubled
-	// representation carries one extra low bit.
-	roi := uint(tc.roi)
-	thresh := uint32(1) << (roi + 1)
-	if roi == 0 {
-		thresh = 1 << 31
-	}
+	roi := uint(tc.roi) & 31
 	step := b.step
 	for y0, k0 := 0, st+1; y0 < h; y0, k0 = y0+4, k0+st {
+		fl := s.flags[k0 : k0+w]
+		mag := s.mag[4*k0 : 4*(k0+w)]
 		for r := 0; r < min(4, h-y0); r++ {
-			fl := s.flags[k0 : k0+w]
-			mag := s.mag[4*k0 : 4*(k0+w)]
+			sh := uint(wChi+1+r) & 31
 			o := (by+y0+r)*tc.w + bx
+			if roi > 0 {
+				// Background coefficients were left below 2^roi; the
+				// doubled representation carries one extra low bit.
+				for x := range fl {
+					if v := mag[4*x+r]; v >= 1<<(roi+1) {
+						mag[4*x+r] = v >> roi
+					}
+				}
+			}
 			if tc.cp.reversible {
 				dst := tc.ibuf[o : o+w]
 				for x, f := range fl {
-					m := mag[4*x+r]
-					if m >= thresh {
-						m >>= roi
-					}
-					v := int32(m >> 1)
-					if f>>(wChi+1+uint(r))&1 != 0 {
-						v = -v
-					}
-					dst[x] = v
+					neg := int32(f>>sh) & 1
+					dst[x] = (int32(mag[4*x+r]>>1) ^ -neg) + neg
 				}
-				continue
-			}
-			dst := tc.fbuf[o : o+w]
-			for x, f := range fl {
-				m := mag[4*x+r]
-				if m >= thresh {
-					m >>= roi
+			} else {
+				dst := tc.fbuf[o : o+w]
+				for x, f := range fl {
+					neg := int32(f>>sh) & 1
+					dst[x] = float32((int32(mag[4*x+r])^-neg)+neg) * step
 				}
-				v := float32(int32(m)) * step
-				if f>>(wChi+1+uint(r))&1 != 0 {
-					v = -v
-				}
-				dst[x] = v
 			}
 		}
 	}
@@ -302,6 +292,7 @@ func (st *tileState) output(img *Image, ox0, oy0, bps, reduce int) error {
 			}
 		}
 	}
+	vals := make([]int32, 0, 1024)
 	for c := range st.comps {
 		tc := &st.comps[c]
 		top := tc.cp.levels - reduce
@@ -311,50 +302,90 @@ func (st *tileState) output(img *Image, ox0, oy0, bps, reduce int) error {
 			return corrupt("tile outside the image")
 		}
 		prec := tc.comp.prec
-		var lo, hi, shift int64
+		var lo, hi, shift int32
 		if tc.comp.signed {
 			lo, hi = -(1 << (prec - 1)), 1<<(prec-1)-1
 		} else {
 			lo, hi, shift = 0, 1<<prec-1, 1<<(prec-1)
 		}
+		if cap(vals) < tc.w {
+			vals = make([]int32, tc.w)
+		}
+		vals = vals[:tc.w]
 		for y := 0; y < tc.h; y++ {
-			o := ((dy+y)*img.Width+dx)*nc + c
-			for x := 0; x < tc.w; x++ {
-				var v int64
-				if tc.cp.reversible {
-					v = int64(tc.ibuf[y*tc.w+x])
-				} else {
-					f := tc.fbuf[y*tc.w+x]
-					switch {
-					case f > math.MaxInt32:
-						v = hi - shift
-					case f < math.MinInt32:
-						v = lo - shift
-					default:
-						v = int64(math.RoundToEven(float64(f)))
-					}
+			if tc.cp.reversible {
+				// clamped before the shift, which cannot overflow then
+				for x, v := range tc.ibuf[y*tc.w : y*tc.w+tc.w] {
+					vals[x] = min(max(v, lo-shift), hi-shift) + shift
 				}
-				v += shift
-				if v < lo {
-					v = lo
-				} else if v > hi {
-					v = hi
-				}
-				i := (o + x*nc) * bps
-				switch bps {
-				case 1:
-					img.Data[i] = byte(v)
-				case 2:
-					img.Data[i] = byte(v)
-					img.Data[i+1] = byte(v >> 8)
-				default:
-					img.Data[i] = byte(v)
-					img.Data[i+1] = byte(v >> 8)
-					img.Data[i+2] = byte(v >> 16)
-					img.Data[i+3] = byte(v >> 24)
-				}
+			} else {
+				roundRow(vals, tc.fbuf[y*tc.w:y*tc.w+tc.w], lo, hi, shift)
 			}
+			o := ((dy+y)*img.Width + dx) * nc
+			putRow(img.Data[(o+c)*bps:(o+tc.w*nc)*bps], vals, nc, bps)
 		}
 	}
 	return nil
+}
+
+// roundRow rounds the wavelet output f to integers (half to even, as
+// OpenJPEG does), adds the DC level shift and clamps to [lo, hi].
+func roundRow(dst []int32, f []float32, lo, hi, shift int32) {
+	if hi-lo >= 1<<20 {
+		// wide precisions: the general way
+		for x, v := range f[:len(dst)] {
+			var r int64
+			switch {
+			case v > math.MaxInt32:
+				r = int64(hi)
+			case v < math.MinInt32:
+				r = int64(lo)
+			default:
+				r = int64(math.RoundToEven(float64(v))) + int64(shift)
+			}
+			dst[x] = int32(min(max(r, int64(lo)), int64(hi)))
+		}
+		return
+	}
+	// Clamped first to one past the bounds, the values stay well inside
+	// the range where adding and subtracting 1.5*2^23 rounds a float32 to
+	// an integer, half to even. A NaN fails both comparisons of the clamp
+	// and converts to the smallest int32, which the last clamp takes to lo.
+	const magic = 0x1.8p23
+	flo, fhi := float32(lo-shift-1), float32(hi-shift+1)
+	for x, v := range f[:len(dst)] {
+		v = min(max(v, flo), fhi)
+		t := float32(v + magic)
+		dst[x] = min(max(int32(float32(t-magic))+shift, lo), hi)
+	}
+}
+
+// putRow writes the clamped values of one tile row into the frame, every
+// nc-th sample from the start of dst, little-endian in bps bytes.
+func putRow(dst []byte, vals []int32, nc, bps int) {
+	switch {
+	case bps == 2 && nc == 1:
+		dst = dst[:2*len(vals)]
+		for x, v := range vals {
+			dst[2*x] = byte(v)
+			dst[2*x+1] = byte(v >> 8)
+		}
+	case bps == 1:
+		for x, v := range vals {
+			dst[x*nc] = byte(v)
+		}
+	case bps == 2:
+		for x, v := range vals {
+			dst[2*x*nc] = byte(v)
+			dst[2*x*nc+1] = byte(v >> 8)
+		}
+	default:
+		for x, v := range vals {
+			i := 4 * x * nc
+			dst[i] = byte(v)
+			dst[i+1] = byte(v >> 8)
+			dst[i+2] = byte(v >> 16)
+			dst[i+3] = byte(v >> 24)
+		}
+	}
 }
