@@ -271,3 +271,33 @@ func instanceRows(t *testing.T, s *Store) []Instance {
 	}
 	return rows
 }
+
+// TestCount: study and series totals match the rows, right after commits.
+func TestCount(t *testing.T) {
+	s := mustOpen(t, t.TempDir(), Options{})
+	files := ctFiles(t)
+	var size int64
+	var res Result
+	for _, f := range files[:7] {
+		r, err := put(t, s, f, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res = r
+		size += r.Size
+	}
+	for _, c := range []struct {
+		study, series string
+		want          Totals
+	}{
+		{res.StudyInstanceUID, "", Totals{7, size}},
+		{res.StudyInstanceUID, res.SeriesInstanceUID, Totals{7, size}},
+		{res.StudyInstanceUID, "1.2.3.4", Totals{}},
+		{"1.2.3", "", Totals{}},
+	} {
+		got, err := s.Count(context.Background(), c.study, c.series)
+		if err != nil || got != c.want {
+			t.Errorf("Count(%s, %s) = %+v, %v; want %+v", c.study, c.series, got, err, c.want)
+		}
+	}
+}

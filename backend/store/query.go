@@ -247,6 +247,32 @@ func (s *Store) StudyInstances(ctx context.Context, studyUID string) ([]Instance
 	return all, nil
 }
 
+// Totals is what Count reports: instances and their bytes.
+type Totals struct {
+	Instances int
+	Bytes     int64
+}
+
+// Count totals the instances of a study, or of one of its series when
+// seriesUID is set, in one aggregate query (no rows loaded): for progress
+// and arrival checks during a retrieve. Like every read it first waits
+// for the rows of the objects committed before the call; an unknown study
+// or series counts zero.
+func (s *Store) Count(ctx context.Context, studyUID, seriesUID string) (Totals, error) {
+	if err := s.barrier(ctx); err != nil {
+		return Totals{}, err
+	}
+	var t Totals
+	q := s.db.WithContext(ctx).Model(&Instance{}).Select("COUNT(*) AS instances, COALESCE(SUM(instances.size), 0) AS bytes").
+		Joins("JOIN series ON series.id = instances.series_ref").Joins("JOIN studies ON studies.id = series.study_ref").
+		Where("studies.study_instance_uid = ?", studyUID)
+	if seriesUID != "" {
+		q = q.Where("series.series_instance_uid = ?", seriesUID)
+	}
+	err := q.Scan(&t).Error
+	return t, err
+}
+
 func notFound(err error) error {
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return ErrNotFound
