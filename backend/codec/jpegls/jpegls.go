@@ -532,26 +532,15 @@ func (s *state) decodeRow(lines []int32, y int, comps []int, ilv int) {
 		}
 		return
 	}
-	direct := s.bps <= 2
 	for k, c := range comps {
 		base := lines[2*(w+2)*k : 2*(w+2)*(k+1)]
 		prev, cur := base[:w+2], base[w+2:]
 		if y&1 == 1 {
 			prev, cur = cur, prev
 		}
-		if direct {
-			o := (y*w*s.nf + c) * s.bps
-			cd.out, cd.obps, cd.ostride = s.dst[o:o+(w-1)*s.nf*s.bps+s.bps], s.bps, s.nf*s.bps
-			if s.nf > 1 {
-				cd.obps = -s.bps
-			}
-		}
 		cd.decodeLine(prev, cur, k)
-		if !direct {
-			s.store(cur[1:w+1], 1, y, c)
-		}
+		s.store(cur[1:w+1], 1, y, c)
 	}
-	cd.out, cd.obps = nil, 0
 }
 
 // store writes the samples src[0], src[step], ... of line y, component c.

@@ -1,7 +1,6 @@
 package jpegls
 
 import (
-	"encoding/binary"
 	"math/bits"
 )
 
@@ -33,10 +32,16 @@ type regCtx struct {
 }
 
 // update adapts the context to the error e (A.6) and recomputes k and
-// flip. decodeLine carries the same steps written out in its loop.
-func (c *regCtx) update(e, step, reset int, lossless bool) {
-	a := c.a + abs(e)
-	b := int(c.b) + e*step
+// flip. It has no data-dependent branch but the rare halving: on smooth
+// images the bias correction and k vary from sample to sample, and
+// mispredicted branches cost more than the few extra instructions.
+// lossless is -1 when NEAR is 0, else 0.
+func (c *regCtx) update(e, step, reset, lossless int) {
+	a := c.a + (e ^ e>>63) - e>>63
+	b := int(c.b) + e
+	if step != 1 {
+		b += e * (step - 1) // near-lossless; lossless frames skip the multiply
+	}
 	n := int(c.n)
 	if n == reset {
 		a >>= 1
@@ -44,34 +49,16 @@ func (c *regCtx) update(e, step, reset int, lossless bool) {
 		n >>= 1
 	}
 	n++
-	cc := int(c.c)
-	if b+n <= 0 {
-		b += n
-		if b <= -n {
-			b = -n + 1
-		}
-		if cc > minC {
-			cc--
-		}
-	} else if b > 0 {
-		b -= n
-		if b > 0 {
-			b = 0
-		}
-		if cc < maxC {
-			cc++
-		}
-	}
+	// bias correction (A.6.2): dec and inc are 0 or -1, never both -1,
+	// and when neither is, b already lies in [1-N, 0]
+	dec := (b + n - 1) >> 63
+	inc := -b >> 63
+	b = min(max(b+n&dec-n&inc, 1-n), 0)
+	cc := min(max(int(c.c)+dec-inc, minC), maxC)
 	k := golombK(n, a)
-	c.a, c.b, c.c, c.n, c.k, c.flip = a, int32(b), int32(cc), int32(n), uint32(k), flipOf(lossless, k, b, n)
-}
-
-// flipOf is the flip of a context (see regCtx).
-func flipOf(lossless bool, k uint, b, n int) int32 {
-	if lossless && k == 0 && 2*b+n <= 0 {
-		return -1
-	}
-	return 0
+	c.a, c.b, c.c, c.n, c.k = a, int32(b), int32(cc), int32(n), uint32(k)
+	// flip: -1 when NEAR is 0, k is 0 and 2B+N <= 0
+	c.flip = int32((2*b + n - 1) >> 63 & ((int(k) - 1) >> 63) & lossless)
 }
 
 type runCtx struct {
@@ -107,13 +94,9 @@ type coder struct {
 	rctx   [2]runCtx
 	runIdx [maxNc]int
 	br     bitReader
-	// out receives line samples directly (8 or 16-bit output): obps 1 or
-	// 2 for contiguous samples (one component), -1 or -2 for samples
-	// ostride bytes apart; 0: the caller stores the line.
-	out     []byte
-	obps    int
-	ostride int
-	initA   int
+	initA  int
+	// lossless is -1 when NEAR is 0, else 0 (see regCtx.update)
+	lossless int
 }
 
 // qKey identifies the contents of a quantTable: the thresholds, NEAR, and
@@ -133,6 +116,10 @@ func (s *coder) setup(width, maxval, near, t1, t2, t3, reset int, qt *quantTable
 	s.step = 2*near + 1
 	s.wrap = s.rng * s.step
 	s.initA = max(2, (s.rng+32)/64)
+	s.lossless = 0
+	if near == 0 {
+		s.lossless = -1
+	}
 	s.qt = qt
 	want := qKey{t1, t2, t3, near, maxval}
 	if *key == want {
@@ -220,7 +207,7 @@ func (s *coder) regular(q, px int) int {
 	}
 	m := s.br.golomb(k, s.limitq, s.qbpp)
 	e := (m>>1 ^ -(m & 1)) ^ int(c.flip)
-	c.update(e, s.step, s.reset, s.near == 0)
+	c.update(e, s.step, s.reset, s.lossless)
 	return s.reconstruct(px + sign*e*s.step)
 }
 
@@ -326,13 +313,12 @@ func (s *coder) runLength(ri *int, remaining int) (int, bool) {
 	return n, false
 }
 
-// golombK returns the smallest k with n<<k >= a (T.87 A.5.1).
+// golombK returns the smallest k with n<<k >= a (T.87 A.5.1), n >= 1,
+// without a branch: n<<k, for the k that gives it the bit length of a, is
+// either at least a or half as much.
 func golombK(n, a int) uint {
-	if a <= n {
-		return 0
-	}
-	k := bits.Len(uint(a)) - bits.Len(uint(n))
-	if n<<k < a {
+	k := max(bits.Len(uint(a))-bits.Len(uint(n)), 0)
+	if n<<(uint(k)&63) < a {
 		k++
 	}
 	return uint(k)
@@ -355,28 +341,27 @@ func (s *coder) decodeLine(prev, cur []int32, comp int) {
 	cur = cur[:w+2]
 	prev[w+1] = prev[w]
 	cur[0] = prev[1]
-	qt := s.qt
+	qt := s.qt[:]
 	ctx := &s.ctx
 	br := &s.br
 	acc, nb := br.acc, br.n
 	maxval, near, step, wrap, reset, limitq := s.maxval, s.near, s.step, s.wrap, s.reset, s.limitq
-	lossless := near == 0
+	lossless := s.lossless
 	mask := -1 // RANGE-1 when RANGE is 2^P and NEAR 0, else -1
-	if lossless && s.rng&(s.rng-1) == 0 {
+	if near == 0 && s.rng&(s.rng-1) == 0 {
 		mask = s.rng - 1
 	}
-	out, obps, ostride := s.out, s.obps, s.ostride
 	rb := int(prev[0])
 	rd := int(prev[1])
 	ra := int(cur[0])
-	q1 := int(qt[uint(rd-rb+qtOff)%qtSize])
+	q1 := int(qt[rd-rb+qtOff])
 	for x := 1; x <= w; {
 		rc := rb
 		rb = rd
 		rd = int(prev[x+1])
 		q2 := q1
-		q1 = int(qt[uint(rd-rb+qtOff)%qtSize])
-		q := 81*q1 + 9*q2 + int(qt[uint(rc-ra+qtOff)%qtSize])
+		q1 = int(qt[rd-rb+qtOff])
+		q := 81*q1 + 9*q2 + int(qt[rc+qtOff-ra])
 		if q == 0 {
 			br.acc, br.n = acc, nb
 			x = s.runMode(prev, cur, x, ra, comp)
@@ -384,7 +369,7 @@ func (s *coder) decodeLine(prev, cur []int32, comp int) {
 			ra = int(cur[x-1])
 			rb = int(prev[x-1])
 			rd = int(prev[min(x, w+1)])
-			q1 = int(qt[uint(rd-rb+qtOff)%qtSize])
+			q1 = int(qt[rd-rb+qtOff])
 			continue
 		}
 		// regular mode (T.87 A.4 to A.6); branch-free prediction and sign
@@ -393,6 +378,7 @@ func (s *coder) decodeLine(prev, cur []int32, comp int) {
 		sgn := q >> 63
 		c := &ctx[(q^sgn)-sgn]
 		px = min(max(px+(int(c.c)^sgn)-sgn, 0), maxval)
+		fs := int(c.flip) ^ sgn
 		k := uint(c.k)
 		if nb < 40 {
 			acc, nb = br.refill(acc, nb)
@@ -420,11 +406,13 @@ func (s *coder) decodeLine(prev, cur []int32, comp int) {
 			m = br.golomb(k, limitq, s.qbpp)
 			acc, nb = br.acc, br.n
 		}
-		e := (m>>1 ^ -(m & 1)) ^ int(c.flip)
+		// es is the error with the context's sign applied but for the final
+		// -sgn (A.5.2 mapping, flip and sign folded into one xor)
+		es := m>>1 ^ (-(m & 1) ^ fs)
 		if mask >= 0 {
-			ra = (px + (e ^ sgn - sgn)) & mask
+			ra = (px - sgn + es) & mask
 		} else {
-			rx := px + (e^sgn-sgn)*step
+			rx := px + (es-sgn)*step
 			if rx < -near {
 				rx += wrap
 			} else if rx > maxval+near {
@@ -432,18 +420,8 @@ func (s *coder) decodeLine(prev, cur []int32, comp int) {
 			}
 			ra = min(max(rx, 0), maxval)
 		}
-		c.update(e, step, reset, lossless)
+		c.update(es^sgn, step, reset, lossless)
 		cur[x] = int32(ra)
-		switch obps {
-		case 2:
-			binary.LittleEndian.PutUint16(out[2*x-2:], uint16(ra))
-		case 1:
-			out[x-1] = byte(ra)
-		case -1:
-			out[(x-1)*ostride] = byte(ra)
-		case -2:
-			binary.LittleEndian.PutUint16(out[(x-1)*ostride:], uint16(ra))
-		}
 		x++
 	}
 	br.acc, br.n = acc, nb
@@ -498,12 +476,10 @@ func (s *coder) runMode(prev, cur []int32, x, ra, comp int) int {
 	}
 	br.acc, br.n = acc, nb
 	fillRun(cur[x:x+n], int32(ra))
-	s.output(x, n, ra)
 	x += n
 	if interrupted {
 		v := s.interruption(ra, int(prev[x]), ri, false)
 		cur[x] = int32(v)
-		s.output(x, 1, v)
 		x++
 		if ri > 0 {
 			ri--
@@ -511,35 +487,6 @@ func (s *coder) runMode(prev, cur []int32, x, ra, comp int) int {
 	}
 	s.runIdx[comp] = ri
 	return x
-}
-
-// output writes n samples of value v from line index x (pixel x-1) to
-// s.out when the coder writes its output directly.
-func (s *coder) output(x, n, v int) {
-	switch s.obps {
-	case 2:
-		o := s.out[2*x-2 : 2*(x+n-1)]
-		for len(o) >= 8 {
-			binary.LittleEndian.PutUint64(o, uint64(uint16(v))*0x0001000100010001)
-			o = o[8:]
-		}
-		for i := 0; i+1 < len(o); i += 2 {
-			binary.LittleEndian.PutUint16(o[i:], uint16(v))
-		}
-	case 1:
-		o := s.out[x-1 : x+n-1]
-		for i := range o {
-			o[i] = byte(v)
-		}
-	case -1:
-		for i := x - 1; i < x+n-1; i++ {
-			s.out[i*s.ostride] = byte(v)
-		}
-	case -2:
-		for i := x - 1; i < x+n-1; i++ {
-			binary.LittleEndian.PutUint16(s.out[i*s.ostride:], uint16(v))
-		}
-	}
 }
 
 // fillRun sets every element of f to v.
