@@ -50,29 +50,31 @@ func lift53(x []int32, cas int) {
 	if n == 0 {
 		return
 	}
-	// lows: X[i] -= (X[i-1] + X[i+1] + 2) >> 2
-	for i := cas; i < n; i += 2 {
-		l := 1
-		if i > 0 {
-			l = i - 1
-		}
-		r := n - 2
-		if i+1 < n {
-			r = i + 1
-		}
-		x[i] -= (x[l] + x[r] + 2) >> 2
+	// lows: X[i] -= (X[i-1] + X[i+1] + 2) >> 2, mirrored at the ends
+	i := cas
+	if i == 0 {
+		x[0] -= (x[1] + x[1] + 2) >> 2
+		i = 2
+	}
+	for ; i+1 < n; i += 2 {
+		y := x[i-1 : i+2 : i+2]
+		y[1] -= (y[0] + y[2] + 2) >> 2
+	}
+	if i < n {
+		x[i] -= (x[i-1] + x[i-1] + 2) >> 2
 	}
 	// highs: X[i] += (X[i-1] + X[i+1]) >> 1
-	for i := 1 - cas; i < n; i += 2 {
-		l := 1
-		if i > 0 {
-			l = i - 1
-		}
-		r := n - 2
-		if i+1 < n {
-			r = i + 1
-		}
-		x[i] += (x[l] + x[r]) >> 1
+	i = 1 - cas
+	if i == 0 {
+		x[0] += (x[1] + x[1]) >> 1
+		i = 2
+	}
+	for ; i+1 < n; i += 2 {
+		y := x[i-1 : i+2 : i+2]
+		y[1] += (y[0] + y[2]) >> 1
+	}
+	if i < n {
+		x[i] += (x[i-1] + x[i-1]) >> 1
 	}
 }
 
@@ -87,23 +89,29 @@ func lift97(x []float32, cas int) {
 	for i := 1 - cas; i < n; i += 2 {
 		x[i] *= twoInvK
 	}
-	step := func(start int, c float32) {
-		for i := start; i < n; i += 2 {
-			l := 1
-			if i > 0 {
-				l = i - 1
-			}
-			r := n - 2
-			if i+1 < n {
-				r = i + 1
-			}
-			x[i] = x[i] + float32((x[l]+x[r])*c)
-		}
+	step97(x, cas, cDelta97)
+	step97(x, 1-cas, cGamma97)
+	step97(x, cas, cBeta97)
+	step97(x, 1-cas, cAlpha97)
+}
+
+// step97 is one lifting step of the 9/7 synthesis on the samples of x at
+// start, start+2..., mirrored at the ends. The float32 conversion keeps
+// the product rounded on its own, as OpenJPEG computes it.
+func step97(x []float32, start int, c float32) {
+	n := len(x)
+	i := start
+	if i == 0 {
+		x[0] = x[0] + float32((x[1]+x[1])*c)
+		i = 2
 	}
-	step(cas, cDelta97)
-	step(1-cas, cGamma97)
-	step(cas, cBeta97)
-	step(1-cas, cAlpha97)
+	for ; i+1 < n; i += 2 {
+		y := x[i-1 : i+2 : i+2]
+		y[1] = y[1] + float32((y[0]+y[2])*c)
+	}
+	if i < n {
+		x[i] = x[i] + float32((x[i-1]+x[i-1])*c)
+	}
 }
 
 // idwt runs the synthesis from resolution 1 up to top with the 1-D line
@@ -175,8 +183,8 @@ func vlift53(buf []int32, stride, n, cas, lo, hi int) {
 	for i := cas; i < n; i += 2 {
 		l, r := vnb(i, n)
 		x := buf[i*stride+lo : i*stride+hi]
-		a := buf[l*stride+lo : l*stride+hi]
-		b := buf[r*stride+lo : r*stride+hi]
+		a := buf[l*stride+lo : l*stride+hi][:len(x)]
+		b := buf[r*stride+lo : r*stride+hi][:len(x)]
 		for k := range x {
 			x[k] -= (a[k] + b[k] + 2) >> 2
 		}
@@ -184,8 +192,8 @@ func vlift53(buf []int32, stride, n, cas, lo, hi int) {
 	for i := 1 - cas; i < n; i += 2 {
 		l, r := vnb(i, n)
 		x := buf[i*stride+lo : i*stride+hi]
-		a := buf[l*stride+lo : l*stride+hi]
-		b := buf[r*stride+lo : r*stride+hi]
+		a := buf[l*stride+lo : l*stride+hi][:len(x)]
+		b := buf[r*stride+lo : r*stride+hi][:len(x)]
 		for k := range x {
 			x[k] += (a[k] + b[k]) >> 1
 		}
@@ -221,8 +229,8 @@ func vlift97(buf []float32, stride, n, cas, lo, hi int) {
 		for i := start; i < n; i += 2 {
 			l, r := vnb(i, n)
 			x := buf[i*stride+lo : i*stride+hi]
-			a := buf[l*stride+lo : l*stride+hi]
-			b := buf[r*stride+lo : r*stride+hi]
+			a := buf[l*stride+lo : l*stride+hi][:len(x)]
+			b := buf[r*stride+lo : r*stride+hi][:len(x)]
 			for k := range x {
 				x[k] = x[k] + float32((a[k]+b[k])*c)
 			}
