@@ -2,6 +2,7 @@ package dimse
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -92,6 +93,7 @@ type Conn struct {
 	msgID atomic.Uint32
 
 	// read side
+	ready   context.Context // already cancelled: receive only what is queued
 	pending []pdu.PDV
 	rx      *ul.PData // the PDU pending points into; freed when used up
 	cur     *DataReader
@@ -103,7 +105,9 @@ func NewConn(a Association, opts Options) *Conn {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Conn{a: a, opts: opts, log: log, peer: peerOf(a)}
+	ready, cancel := context.WithCancel(context.Background())
+	cancel()
+	return &Conn{a: a, opts: opts, log: log, peer: peerOf(a), ready: ready}
 }
 
 // Association returns the wrapped association.
@@ -314,6 +318,12 @@ func (c *Conn) nextPDV(ctx context.Context) (pdu.PDV, error) {
 func (c *Conn) nextPDVTimed(ctx context.Context) (pdu.PDV, error) {
 	if c.opts.Timeout <= 0 || len(c.pending) > 0 {
 		return c.nextPDV(ctx)
+	}
+	// a PDU already queued needs no timer (ul.Association.Receive returns
+	// what is queued before looking at its ctx): one timer per PDU would
+	// cost more than the rest of the per-PDU work
+	if v, err := c.nextPDV(c.ready); !errors.Is(err, context.Canceled) {
+		return v, err
 	}
 	tctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()

@@ -3,6 +3,7 @@ package dimse
 import (
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,12 +21,15 @@ func TestInteropUserIdentity(t *testing.T) {
 	mux := NewMux(Options{})
 	mux.Handle(ctImage, scp)
 	pol := storagePolicy("LBXSCP")
+	var mu sync.Mutex
 	var seen []string
 	pol.CheckUserIdentity = func(id *pdu.UserIdentityRQ, rq *pdu.AssociateRQ) ([]byte, bool) {
 		if id == nil {
 			return nil, false
 		}
+		mu.Lock()
 		seen = append(seen, string(id.Primary))
+		mu.Unlock()
 		return nil, id.Type == 2 && string(id.Primary) == "alice" && string(id.Secondary) == "secret"
 	}
 	addr := serve(t, pol, mux)
@@ -38,13 +42,17 @@ func TestInteropUserIdentity(t *testing.T) {
 		{"wrong passcode", "nope", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			scp.mu.Lock()
 			delete(scp.got, f.sopUID)
+			scp.mu.Unlock()
 			out, err := dimsetest.Run(t, 30*time.Second, "storescu", "-v", "-aet", "STORESCU", "-aec", "LBXSCP",
 				"--user", "alice", "--password", tc.pass, "--pos-response", h, p, f.path)
 			if tc.ok {
 				if err != nil {
 					t.Fatalf("storescu: %v\n%s", err, out)
 				}
+				scp.mu.Lock()
+				defer scp.mu.Unlock()
 				if scp.got[f.sopUID] != f.sum {
 					t.Fatalf("object not stored intact\n%s", out)
 				}
@@ -53,11 +61,15 @@ func TestInteropUserIdentity(t *testing.T) {
 			if err == nil || !strings.Contains(out, "Association Rejected") || !strings.Contains(out, "Rejected Permanent") {
 				t.Fatalf("storescu with a wrong passcode: %v\n%s", err, out)
 			}
+			scp.mu.Lock()
+			defer scp.mu.Unlock()
 			if _, stored := scp.got[f.sopUID]; stored {
 				t.Fatal("stored despite the rejection")
 			}
 		})
 	}
+	mu.Lock()
+	defer mu.Unlock()
 	if strings.Join(seen, ",") != "alice,alice" {
 		t.Fatalf("checker saw %v", seen)
 	}

@@ -641,19 +641,20 @@ func checkPData(b []byte, max int) error {
 // with A-RELEASE-RP and returns ErrPeerReleased. After an abort or a lost
 // connection it returns that error (*AbortError, ErrConnectionClosed).
 // With an idle timeout set and nothing arriving for that long, the
-// association is aborted and a *TimeoutError returned.
+// association is aborted and a *TimeoutError returned. A PDU already
+// queued is returned even when ctx is done (a cancelled ctx polls).
 func (a *Association) Receive(ctx context.Context) (*PData, error) {
 	var idle <-chan time.Time
-	if a.timeouts.Idle > 0 {
-		t := time.NewTimer(a.timeouts.Idle)
-		defer t.Stop()
-		idle = t.C
-	}
 	for {
 		var ind indication
 		select {
 		case ind = <-a.ind:
 		default:
+			if idle == nil && a.timeouts.Idle > 0 { // only when about to wait
+				t := time.NewTimer(a.timeouts.Idle)
+				defer t.Stop()
+				idle = t.C
+			}
 			select {
 			case ind = <-a.ind:
 			case <-a.done:

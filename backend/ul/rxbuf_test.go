@@ -191,3 +191,61 @@ func must(b []byte, err error) []byte {
 	}
 	return b
 }
+
+// FuzzPDUReader: any byte stream, read in any chunking, yields whole PDUs
+// or an error; never a panic, never more body bytes than were sent.
+func FuzzPDUReader(f *testing.F) {
+	rq := must(pdu.Encode(echoRQ("LIGHTBOX")))
+	f.Add(append(append(pdataPDU(100, 1), pdataPDU(0, 2)...), must((&pdu.ReleaseRQ{}).AppendTo(nil))...), int64(1))
+	f.Add(append(rq, pdataPDU(rxInPlaceMax, 3)...), int64(2))
+	f.Add(append(pdataPDU(rxInPlaceMax-13, 4), must((&pdu.Abort{}).AppendTo(nil))...), int64(3))
+	f.Add([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), int64(4))
+	f.Add([]byte{4, 0, 0xFF, 0xFF, 0xFF, 0xFF}, int64(5))
+	f.Fuzz(func(t *testing.T, b []byte, seed int64) {
+		own := make(chan []byte, 2)
+		pr := newPDUReader(&choppy{bytes.NewReader(b), rand.New(rand.NewSource(seed))},
+			pdu.Limits{MaxPData: 1 << 18, MaxAssociate: 1 << 16}, own, 1<<18)
+		total := 0
+		for {
+			raw, err := pr.next()
+			if err != nil {
+				var fe errFraming
+				if !errors.As(err, &fe) && err != io.EOF && err != io.ErrUnexpectedEOF {
+					t.Fatalf("unexpected error %v", err)
+				}
+				break
+			}
+			total += pdu.HeaderLen + len(raw.body)
+			if total > len(b) {
+				t.Fatalf("%d bytes of PDUs from %d bytes", total, len(b))
+			}
+			if p, err := pdu.DecodeBody(raw.t, raw.body); err == nil {
+				_ = p.String()
+			}
+			raw.recycle(own)
+		}
+	})
+}
+
+// FuzzCheckPData: the send-side check accepts only what the decoder reads
+// back as P-DATA-TF PDUs within the limit.
+func FuzzCheckPData(f *testing.F) {
+	f.Add(pdataPDU(100, 0), 200)
+	f.Add(append(pdataPDU(3, 0), pdataPDU(5, 1)...), 11)
+	f.Add(must((&pdu.PDataTF{Values: []pdu.PDV{{ContextID: 1, Data: []byte{1}}, {ContextID: 3}}}).AppendTo(nil)), 100)
+	f.Fuzz(func(t *testing.T, b []byte, max int) {
+		if checkPData(b, max) != nil {
+			return
+		}
+		for len(b) > 0 {
+			n := pdu.HeaderLen + (int(b[2])<<24 | int(b[3])<<16 | int(b[4])<<8 | int(b[5]))
+			if n-pdu.HeaderLen > max {
+				t.Fatalf("accepted a PDU of %d bytes over the limit %d", n, max)
+			}
+			if _, err := pdu.Decode(b[:n]); err != nil {
+				t.Fatalf("accepted % x: %v", b[:n], err)
+			}
+			b = b[n:]
+		}
+	})
+}
