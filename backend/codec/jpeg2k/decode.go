@@ -215,31 +215,30 @@ func (tc *tileComp) store(s *t1Scratch, b *band, cb *codeblock) {
 	roi := uint(tc.roi) & 31
 	step := b.step
 	for y0, k0 := 0, st+1; y0 < h; y0, k0 = y0+4, k0+st {
-		fl := s.flags[k0 : k0+w]
-		mag := s.mag[4*k0 : 4*(k0+w)]
+		cols := s.cols[k0 : k0+w]
 		for r := 0; r < min(4, h-y0); r++ {
 			sh := uint(wChi+1+r) & 31
 			o := (by+y0+r)*tc.w + bx
 			if roi > 0 {
 				// Background coefficients were left below 2^roi; the
 				// doubled representation carries one extra low bit.
-				for x := range fl {
-					if v := mag[4*x+r]; v >= 1<<(roi+1) {
-						mag[4*x+r] = v >> roi
+				for x := range cols {
+					if v := cols[x].m[r]; v >= 1<<(roi+1) {
+						cols[x].m[r] = v >> roi
 					}
 				}
 			}
 			if tc.cp.reversible {
 				dst := tc.ibuf[o : o+w]
-				for x, f := range fl {
-					neg := int32(f>>sh) & 1
-					dst[x] = (int32(mag[4*x+r]>>1) ^ -neg) + neg
+				for x := range cols {
+					neg := int32(cols[x].f>>sh) & 1
+					dst[x] = (int32(cols[x].m[r]>>1) ^ -neg) + neg
 				}
 			} else {
 				dst := tc.fbuf[o : o+w]
-				for x, f := range fl {
-					neg := int32(f>>sh) & 1
-					dst[x] = float32((int32(mag[4*x+r])^-neg)+neg) * step
+				for x := range cols {
+					neg := int32(cols[x].f>>sh) & 1
+					dst[x] = float32((int32(cols[x].m[r])^-neg)+neg) * step
 				}
 			}
 		}

@@ -19,7 +19,7 @@ import (
 // CTX, storing the decision in OUT. The registers a, c, ct are locals of
 // the pass; the byte position stays in s.mq.pos, used once in 8 shifts.
 const decide = `{
-	cs := &cx[CTX]
+	cs := &s.cx[CTX]
 	cst := *cs
 	e := mqTab[cst]
 	qe := e & 0xFFFF
@@ -49,31 +49,33 @@ const decide = `{
 // becomeSig decodes the sign of row R, which has just become significant,
 // and records it in the column's word, the magnitudes and the neighbours'
 // words.
-const becomeSig = `sl := signLUT[signIndex(f, fl[k-1], fl[k+1], @R)]
+const becomeSig = `sl := signLUT[signIndex(f, nb[0].f, nb[2].f, @R)]
 var neg uint32
 ` + "DECIDE_SIGN" + `neg ^= uint32(sl & 1)
 f |= @SIG | neg<<@CHI
-mag[4*k+@R] = one
-fl[k-1] |= @LEFT
-fl[k+1] |= @RIGHT
+nb[1].m[@R] = s.one
+nb[0].f |= @LEFT
+nb[2].f |= @RIGHT
 VERT`
 
 func row(tmpl string, r int) string {
 	vert := ""
 	switch r {
 	case 0:
-		vert = `if up != 0 {
-	ab := fl[k-st-1 : k-st+2 : k-st+2]
-	ab[0] |= 1 << 17
-	ab[1] |= 1<<16 | neg<<(wChi+5)
-	ab[2] |= 1 << 15
+		vert = `if s.up != 0 {
+	st := s.stride
+	ab := cols[k-st-1 : k-st+2 : k-st+2]
+	ab[0].f |= 1 << 17
+	ab[1].f |= 1<<16 | neg<<(wChi+5)
+	ab[2].f |= 1 << 15
 }
 `
 	case 3:
-		vert = `be := fl[k+st-1 : k+st+2 : k+st+2]
-be[0] |= 1 << 2
-be[1] |= 1<<1 | neg<<wChi
-be[2] |= 1
+		vert = `st := s.stride
+be := cols[k+st-1 : k+st+2 : k+st+2]
+be[0].f |= 1 << 2
+be[1].f |= 1<<1 | neg<<wChi
+be[2].f |= 1
 `
 	}
 	rep := strings.NewReplacer(
@@ -122,7 +124,7 @@ if f&(@SIG|@PI) == @SIG {
 	}
 	var d uint32
 	DECIDE_MR
-	m[@R] += d<<p1 - half
+	col.m[@R] += d<<p1 - half
 	f |= @MU
 }
 `
@@ -156,24 +158,20 @@ import "math/bits"
 
 const sigPass = `
 // sigPass is the significance propagation pass for bit-plane p.
-func (s *t1Scratch) sigPass(lut *[512]uint8, p uint, causal bool) {
+func (s *t1Scratch) sigPass(lut *[512]uint8, p uint) {
 	a, c, ct := s.mq.a, s.mq.c, s.mq.ct
-	cx := &s.cx
-	fl, mag := s.flags, s.mag
+	cols := s.cols
 	st, w := s.stride, s.w
-	one := uint32(3) << (p & 31)
-	up := uint32(1) // record row 0 in the stripe above, except in causal mode
-	if causal {
-		up = 0
-	}
-	for k0 := st + 1; k0 < len(fl)-st; k0 += st {
+	s.one = uint32(3) << (p & 31)
+	for k0 := st + 1; k0 < len(cols)-st; k0 += st {
 		for k := k0; k < k0+w; k++ {
-			f := fl[k]
+			f := cols[k].f
 			if f&wSigAll == 0 || f&wOwnSig == wOwnSig {
 				// no significant neighbour, or nothing left to code
 				continue
 			}
-ROWS			fl[k] = f
+			nb := cols[k-1 : k+2 : k+2]
+ROWS			nb[1].f = f
 		}
 	}
 	s.mq.a, s.mq.c, s.mq.ct = a, c, ct
@@ -184,19 +182,18 @@ const refPass = `
 // refPass is the magnitude refinement pass for bit-plane p.
 func (s *t1Scratch) refPass(p uint) {
 	a, c, ct := s.mq.a, s.mq.c, s.mq.ct
-	cx := &s.cx
-	fl, mag := s.flags, s.mag
+	cols := s.cols
 	st, w := s.stride, s.w
 	half := uint32(1) << (p & 31)
 	p1 := (p + 1) & 31
-	for k0 := st + 1; k0 < len(fl)-st; k0 += st {
+	for k0 := st + 1; k0 < len(cols)-st; k0 += st {
 		for k := k0; k < k0+w; k++ {
-			f := fl[k]
+			col := &cols[k]
+			f := col.f
 			if f&wOwnSig == 0 {
 				continue
 			}
-			m := mag[4*k : 4*k+4 : 4*k+4]
-ROWS			fl[k] = f
+ROWS			col.f = f
 		}
 	}
 	s.mq.a, s.mq.c, s.mq.ct = a, c, ct
@@ -205,30 +202,25 @@ ROWS			fl[k] = f
 
 const cleanPass = `
 // cleanPass is the cleanup pass for bit-plane p.
-func (s *t1Scratch) cleanPass(lut *[512]uint8, p uint, causal bool) {
+func (s *t1Scratch) cleanPass(lut *[512]uint8, p uint) {
 	a, c, ct := s.mq.a, s.mq.c, s.mq.ct
-	cx := &s.cx
-	fl, mag := s.flags, s.mag
+	cols := s.cols
 	st, w := s.stride, s.w
-	one := uint32(3) << (p & 31)
-	up := uint32(1)
-	if causal {
-		up = 0
-	}
-	for y0, k0 := 0, st+1; k0 < len(fl)-st; y0, k0 = y0+4, k0+st {
+	s.one = uint32(3) << (p & 31)
+	for y0, k0 := 0, st+1; k0 < len(cols)-st; y0, k0 = y0+4, k0+st {
 		// the visited bits to clear: those of the rows that exist
 		clr := uint32(wPiAll)
 		if rows := s.h - y0; rows < 4 {
 			clr = (1<<rows - 1) << wPi
 		}
 		for k := k0; k < k0+w; k++ {
-			f := fl[k]
+			f := cols[k].f
 			if f&(wSigAll|wPiAll) == 0 {
 				// Run-length mode: four insignificant samples with no
 				// significant neighbour. One decision says whether any
 				// becomes significant (usually not), two more which.
 				var d uint32
-				cs := &cx[ctxRL]
+				cs := &s.cx[ctxRL]
 				e := mqTab[*cs]
 				if qe := e & 0xFFFF; c>>16 >= qe && a-qe >= 0x8000 {
 					a -= qe
@@ -240,12 +232,13 @@ func (s *t1Scratch) cleanPass(lut *[512]uint8, p uint, causal bool) {
 				if d == 0 {
 					continue
 				}
-				f, a, c, ct = s.runEnd(f, k, one, up, a, c, ct)
+				f, a, c, ct = s.runEnd(f, k, a, c, ct)
 			} else if f&wOwnSig == wOwnSig {
-				fl[k] = f &^ clr
+				cols[k].f = f &^ clr
 				continue
 			}
-ROWS			fl[k] = f &^ clr
+			nb := cols[k-1 : k+2 : k+2]
+ROWS			nb[1].f = f &^ clr
 		}
 	}
 	s.mq.a, s.mq.c, s.mq.ct = a, c, ct

@@ -152,23 +152,30 @@ func makeSignLUT() (t [256]uint8) {
 	return t
 }
 
-// markSig records in the neighbours' words that row r of the column at word
-// k became significant (the caller updates the column's own word). st is
-// the word stride.
-func markSig(fl []uint32, k, st int, r uint, neg uint32, causal bool) {
-	fl[k-1] |= 1 << (3*r + 5)
-	fl[k+1] |= 1 << (3*r + 3)
+// markSig records in the neighbours' words that row r of column k became
+// significant (the caller updates the column's own word). st is the column
+// stride.
+func markSig(cols []t1Col, k, st int, r uint, neg uint32, causal bool) {
+	cols[k-1].f |= 1 << (3*r + 5)
+	cols[k+1].f |= 1 << (3*r + 3)
 	if r == 0 && !causal {
 		u := k - st
-		fl[u-1] |= 1 << 17
-		fl[u] |= 1<<16 | neg<<(wChi+5)
-		fl[u+1] |= 1 << 15
+		cols[u-1].f |= 1 << 17
+		cols[u].f |= 1<<16 | neg<<(wChi+5)
+		cols[u+1].f |= 1 << 15
 	} else if r == 3 {
 		d := k + st
-		fl[d-1] |= 1 << 2
-		fl[d] |= 1<<1 | neg<<wChi
-		fl[d+1] |= 1
+		cols[d-1].f |= 1 << 2
+		cols[d].f |= 1<<1 | neg<<wChi
+		cols[d+1].f |= 1
 	}
+}
+
+// t1Col is the tier-1 state of one stripe column: its state word and the
+// magnitudes of its four rows, side by side in memory.
+type t1Col struct {
+	f uint32
+	m [4]uint32
 }
 
 // t1Scratch is one worker's tier-1 state, reused from code-block to
@@ -177,24 +184,22 @@ type t1Scratch struct {
 	mq     mqRegs
 	cx     mqContexts
 	raw    rawDecoder
-	buf    []byte   // the current segment, then 0xFF 0xFF
-	flags  []uint32 // state words, (stripes+2) x stride
-	mag    []uint32 // 4 per state word
+	buf    []byte  // the current segment, then 0xFF 0xFF
+	cols   []t1Col // (stripes+2) x stride
 	w, h   int
-	stride int // w + 2
+	stride int    // w + 2
+	one    uint32 // the magnitude of a sample that becomes significant
+	up     uint32 // 0 in vertically causal mode, else 1
 }
 
 func (s *t1Scratch) reset(w, h int) {
 	s.w, s.h, s.stride = w, h, w+2
 	n := ((h+3)/4 + 2) * s.stride
-	if cap(s.flags) < n {
-		s.flags = make([]uint32, n)
-		s.mag = make([]uint32, 4*n)
+	if cap(s.cols) < n {
+		s.cols = make([]t1Col, n)
 	} else {
-		s.flags = s.flags[:n]
-		s.mag = s.mag[:4*n]
-		clear(s.flags)
-		clear(s.mag)
+		s.cols = s.cols[:n]
+		clear(s.cols)
 	}
 	// Rows past the end of the code-block in its last stripe are marked
 	// visited for good: the MQ passes, which always handle four rows, then
@@ -203,7 +208,7 @@ func (s *t1Scratch) reset(w, h int) {
 		base := (h + 3) / 4 * s.stride
 		ph := uint32(0xF<<(wPi+rem)) & wPiAll
 		for x := 1; x <= w; x++ {
-			s.flags[base+x] = ph
+			s.cols[base+x].f = ph
 		}
 	}
 }
@@ -219,8 +224,8 @@ func (s *t1Scratch) gather(chunks []chunk) []byte {
 	return s.buf
 }
 
-// decodeBlock runs the coding passes of cb; the result stays in s.flags
-// and s.mag (see store).
+// decodeBlock runs the coding passes of cb; the result stays in s.cols
+// (see store).
 func (s *t1Scratch) decodeBlock(cb *codeblock, orient int, style uint8, mb, roi int) {
 	w, h := cb.x1-cb.x0, cb.y1-cb.y0
 	s.reset(w, h)
@@ -230,6 +235,10 @@ func (s *t1Scratch) decodeBlock(cb *codeblock, orient int, style uint8, mb, roi 
 	}
 	s.cx.reset()
 	causal := style&cbCausal != 0
+	s.up = 1
+	if causal {
+		s.up = 0
+	}
 	lut := &zcLUT[orient]
 	passType := 2 // 0 significance, 1 refinement, 2 cleanup
 	passIdx := 0
@@ -256,13 +265,13 @@ func (s *t1Scratch) decodeBlock(cb *codeblock, orient int, style uint8, mb, roi 
 			case passType == 0 && raw:
 				s.sigPassRaw(uint(p), causal)
 			case passType == 0:
-				s.sigPass(lut, uint(p), causal)
+				s.sigPass(lut, uint(p))
 			case passType == 1 && raw:
 				s.refPassRaw(uint(p))
 			case passType == 1:
 				s.refPass(uint(p))
 			default:
-				s.cleanPass(lut, uint(p), causal)
+				s.cleanPass(lut, uint(p))
 				if style&cbSegSym != 0 {
 					for i := 0; i < 4; i++ {
 						s.mq.decide(&s.cx[ctxUNI], s.buf)
@@ -301,30 +310,30 @@ func (s *t1Scratch) decide(cs *uint8, a, c, ct uint32) (d, a2, c2, ct2 uint32) {
 // which row, a third its sign. The rows before it are marked visited, so
 // that the rest of the column's cleanup skips them (the pass clears the
 // visited bits when it leaves the column).
-func (s *t1Scratch) runEnd(f uint32, k int, one, up, a, c, ct uint32) (uint32, uint32, uint32, uint32) {
+func (s *t1Scratch) runEnd(f uint32, k int, a, c, ct uint32) (uint32, uint32, uint32, uint32) {
 	var r0, r1, sd uint32
 	r0, a, c, ct = s.decide(&s.cx[ctxUNI], a, c, ct)
 	r1, a, c, ct = s.decide(&s.cx[ctxUNI], a, c, ct)
 	r := uint(r0<<1 | r1)
-	fl := s.flags
-	sl := signLUT[signIndex(f, fl[k-1], fl[k+1], r)]
+	cols := s.cols
+	sl := signLUT[signIndex(f, cols[k-1].f, cols[k+1].f, r)]
 	sd, a, c, ct = s.decide(&s.cx[sl>>1], a, c, ct)
 	neg := sd ^ uint32(sl&1)
 	f |= 1<<(3*r+4) | neg<<(wChi+r+1) | (1<<r-1)<<wPi
-	s.mag[4*k+int(r)] = one
-	markSig(fl, k, s.stride, r, neg, up == 0)
+	cols[k].m[r&3] = s.one
+	markSig(cols, k, s.stride, r, neg, s.up == 0)
 	return f, a, c, ct
 }
 
 // sigPassRaw is the significance pass of a bypass (raw) segment.
 func (s *t1Scratch) sigPassRaw(p uint, causal bool) {
-	fl, mag := s.flags, s.mag
+	cols := s.cols
 	st := s.stride
 	one := uint32(3) << p
 	for y0, k0 := 0, st+1; y0 < s.h; y0, k0 = y0+4, k0+st {
 		rows := uint(min(4, s.h-y0))
 		for k := k0; k < k0+s.w; k++ {
-			f := fl[k]
+			f := cols[k].f
 			for r := uint(0); r < rows; r++ {
 				win := f >> (3 * r) & 0x1FF
 				if win&0x10 != 0 || win == 0 {
@@ -334,32 +343,32 @@ func (s *t1Scratch) sigPassRaw(p uint, causal bool) {
 				if s.raw.decode() != 0 {
 					neg := s.raw.decode()
 					f |= 1<<(3*r+4) | neg<<(wChi+r+1)
-					markSig(fl, k, st, r, neg, causal)
-					mag[4*k+int(r)] = one
+					markSig(cols, k, st, r, neg, causal)
+					cols[k].m[r&3] = one
 				}
 			}
-			fl[k] = f
+			cols[k].f = f
 		}
 	}
 }
 
 // refPassRaw is the refinement pass of a bypass (raw) segment.
 func (s *t1Scratch) refPassRaw(p uint) {
-	fl, mag := s.flags, s.mag
+	cols := s.cols
 	st := s.stride
 	half := uint32(1) << p
 	for y0, k0 := 0, st+1; y0 < s.h; y0, k0 = y0+4, k0+st {
 		rows := uint(min(4, s.h-y0))
 		for k := k0; k < k0+s.w; k++ {
-			f := fl[k]
+			f := cols[k].f
 			for r := uint(0); r < rows; r++ {
 				if f>>(3*r+4)&1 == 0 || f>>(wPi+r)&1 != 0 {
 					continue
 				}
-				mag[4*k+int(r)] += s.raw.decode()<<(p+1) - half
+				cols[k].m[r&3] += s.raw.decode()<<(p+1) - half
 				f |= 1 << (wMu + r)
 			}
-			fl[k] = f
+			cols[k].f = f
 		}
 	}
 }

@@ -15,29 +15,25 @@ import "math/bits"
 // t1Scratch.reset), which keeps every pass off them.
 
 // sigPass is the significance propagation pass for bit-plane p.
-func (s *t1Scratch) sigPass(lut *[512]uint8, p uint, causal bool) {
+func (s *t1Scratch) sigPass(lut *[512]uint8, p uint) {
 	a, c, ct := s.mq.a, s.mq.c, s.mq.ct
-	cx := &s.cx
-	fl, mag := s.flags, s.mag
+	cols := s.cols
 	st, w := s.stride, s.w
-	one := uint32(3) << (p & 31)
-	up := uint32(1) // record row 0 in the stripe above, except in causal mode
-	if causal {
-		up = 0
-	}
-	for k0 := st + 1; k0 < len(fl)-st; k0 += st {
+	s.one = uint32(3) << (p & 31)
+	for k0 := st + 1; k0 < len(cols)-st; k0 += st {
 		for k := k0; k < k0+w; k++ {
-			f := fl[k]
+			f := cols[k].f
 			if f&wSigAll == 0 || f&wOwnSig == wOwnSig {
 				// no significant neighbour, or nothing left to code
 				continue
 			}
+			nb := cols[k-1 : k+2 : k+2]
 			// row 0
 			if f&(0x10|0x1000000) == 0 && f&0x1ef != 0 {
 				f |= 0x1000000
 				var d uint32
 				{
-					cs := &cx[lut[f>>0&0x1FF]]
+					cs := &s.cx[lut[f>>0&0x1FF]]
 					cst := *cs
 					e := mqTab[cst]
 					qe := e & 0xFFFF
@@ -64,10 +60,10 @@ func (s *t1Scratch) sigPass(lut *[512]uint8, p uint, causal bool) {
 				}
 
 				if d != 0 {
-					sl := signLUT[signIndex(f, fl[k-1], fl[k+1], 0)]
+					sl := signLUT[signIndex(f, nb[0].f, nb[2].f, 0)]
 					var neg uint32
 					{
-						cs := &cx[sl>>1]
+						cs := &s.cx[sl>>1]
 						cst := *cs
 						e := mqTab[cst]
 						qe := e & 0xFFFF
@@ -94,14 +90,15 @@ func (s *t1Scratch) sigPass(lut *[512]uint8, p uint, causal bool) {
 					}
 					neg ^= uint32(sl & 1)
 					f |= 0x10 | neg<<19
-					mag[4*k+0] = one
-					fl[k-1] |= 0x20
-					fl[k+1] |= 0x8
-					if up != 0 {
-						ab := fl[k-st-1 : k-st+2 : k-st+2]
-						ab[0] |= 1 << 17
-						ab[1] |= 1<<16 | neg<<(wChi+5)
-						ab[2] |= 1 << 15
+					nb[1].m[0] = s.one
+					nb[0].f |= 0x20
+					nb[2].f |= 0x8
+					if s.up != 0 {
+						st := s.stride
+						ab := cols[k-st-1 : k-st+2 : k-st+2]
+						ab[0].f |= 1 << 17
+						ab[1].f |= 1<<16 | neg<<(wChi+5)
+						ab[2].f |= 1 << 15
 					}
 
 				}
@@ -111,7 +108,7 @@ func (s *t1Scratch) sigPass(lut *[512]uint8, p uint, causal bool) {
 				f |= 0x2000000
 				var d uint32
 				{
-					cs := &cx[lut[f>>3&0x1FF]]
+					cs := &s.cx[lut[f>>3&0x1FF]]
 					cst := *cs
 					e := mqTab[cst]
 					qe := e & 0xFFFF
@@ -138,10 +135,10 @@ func (s *t1Scratch) sigPass(lut *[512]uint8, p uint, causal bool) {
 				}
 
 				if d != 0 {
-					sl := signLUT[signIndex(f, fl[k-1], fl[k+1], 1)]
+					sl := signLUT[signIndex(f, nb[0].f, nb[2].f, 1)]
 					var neg uint32
 					{
-						cs := &cx[sl>>1]
+						cs := &s.cx[sl>>1]
 						cst := *cs
 						e := mqTab[cst]
 						qe := e & 0xFFFF
@@ -168,9 +165,9 @@ func (s *t1Scratch) sigPass(lut *[512]uint8, p uint, causal bool) {
 					}
 					neg ^= uint32(sl & 1)
 					f |= 0x80 | neg<<20
-					mag[4*k+1] = one
-					fl[k-1] |= 0x100
-					fl[k+1] |= 0x40
+					nb[1].m[1] = s.one
+					nb[0].f |= 0x100
+					nb[2].f |= 0x40
 
 				}
 			}
@@ -179,7 +176,7 @@ func (s *t1Scratch) sigPass(lut *[512]uint8, p uint, causal bool) {
 				f |= 0x4000000
 				var d uint32
 				{
-					cs := &cx[lut[f>>6&0x1FF]]
+					cs := &s.cx[lut[f>>6&0x1FF]]
 					cst := *cs
 					e := mqTab[cst]
 					qe := e & 0xFFFF
@@ -206,10 +203,10 @@ func (s *t1Scratch) sigPass(lut *[512]uint8, p uint, causal bool) {
 				}
 
 				if d != 0 {
-					sl := signLUT[signIndex(f, fl[k-1], fl[k+1], 2)]
+					sl := signLUT[signIndex(f, nb[0].f, nb[2].f, 2)]
 					var neg uint32
 					{
-						cs := &cx[sl>>1]
+						cs := &s.cx[sl>>1]
 						cst := *cs
 						e := mqTab[cst]
 						qe := e & 0xFFFF
@@ -236,9 +233,9 @@ func (s *t1Scratch) sigPass(lut *[512]uint8, p uint, causal bool) {
 					}
 					neg ^= uint32(sl & 1)
 					f |= 0x400 | neg<<21
-					mag[4*k+2] = one
-					fl[k-1] |= 0x800
-					fl[k+1] |= 0x200
+					nb[1].m[2] = s.one
+					nb[0].f |= 0x800
+					nb[2].f |= 0x200
 
 				}
 			}
@@ -247,7 +244,7 @@ func (s *t1Scratch) sigPass(lut *[512]uint8, p uint, causal bool) {
 				f |= 0x8000000
 				var d uint32
 				{
-					cs := &cx[lut[f>>9&0x1FF]]
+					cs := &s.cx[lut[f>>9&0x1FF]]
 					cst := *cs
 					e := mqTab[cst]
 					qe := e & 0xFFFF
@@ -274,10 +271,10 @@ func (s *t1Scratch) sigPass(lut *[512]uint8, p uint, causal bool) {
 				}
 
 				if d != 0 {
-					sl := signLUT[signIndex(f, fl[k-1], fl[k+1], 3)]
+					sl := signLUT[signIndex(f, nb[0].f, nb[2].f, 3)]
 					var neg uint32
 					{
-						cs := &cx[sl>>1]
+						cs := &s.cx[sl>>1]
 						cst := *cs
 						e := mqTab[cst]
 						qe := e & 0xFFFF
@@ -304,17 +301,18 @@ func (s *t1Scratch) sigPass(lut *[512]uint8, p uint, causal bool) {
 					}
 					neg ^= uint32(sl & 1)
 					f |= 0x2000 | neg<<22
-					mag[4*k+3] = one
-					fl[k-1] |= 0x4000
-					fl[k+1] |= 0x1000
-					be := fl[k+st-1 : k+st+2 : k+st+2]
-					be[0] |= 1 << 2
-					be[1] |= 1<<1 | neg<<wChi
-					be[2] |= 1
+					nb[1].m[3] = s.one
+					nb[0].f |= 0x4000
+					nb[2].f |= 0x1000
+					st := s.stride
+					be := cols[k+st-1 : k+st+2 : k+st+2]
+					be[0].f |= 1 << 2
+					be[1].f |= 1<<1 | neg<<wChi
+					be[2].f |= 1
 
 				}
 			}
-			fl[k] = f
+			nb[1].f = f
 		}
 	}
 	s.mq.a, s.mq.c, s.mq.ct = a, c, ct
@@ -323,18 +321,17 @@ func (s *t1Scratch) sigPass(lut *[512]uint8, p uint, causal bool) {
 // refPass is the magnitude refinement pass for bit-plane p.
 func (s *t1Scratch) refPass(p uint) {
 	a, c, ct := s.mq.a, s.mq.c, s.mq.ct
-	cx := &s.cx
-	fl, mag := s.flags, s.mag
+	cols := s.cols
 	st, w := s.stride, s.w
 	half := uint32(1) << (p & 31)
 	p1 := (p + 1) & 31
-	for k0 := st + 1; k0 < len(fl)-st; k0 += st {
+	for k0 := st + 1; k0 < len(cols)-st; k0 += st {
 		for k := k0; k < k0+w; k++ {
-			f := fl[k]
+			col := &cols[k]
+			f := col.f
 			if f&wOwnSig == 0 {
 				continue
 			}
-			m := mag[4*k : 4*k+4 : 4*k+4]
 			// row 0
 			if f&(0x10|0x1000000) == 0x10 {
 				var ctx uint8 = ctxMR
@@ -346,7 +343,7 @@ func (s *t1Scratch) refPass(p uint) {
 				}
 				var d uint32
 				{
-					cs := &cx[ctx]
+					cs := &s.cx[ctx]
 					cst := *cs
 					e := mqTab[cst]
 					qe := e & 0xFFFF
@@ -372,7 +369,7 @@ func (s *t1Scratch) refPass(p uint) {
 					ct -= n
 				}
 
-				m[0] += d<<p1 - half
+				col.m[0] += d<<p1 - half
 				f |= 0x10000000
 			}
 			// row 1
@@ -386,7 +383,7 @@ func (s *t1Scratch) refPass(p uint) {
 				}
 				var d uint32
 				{
-					cs := &cx[ctx]
+					cs := &s.cx[ctx]
 					cst := *cs
 					e := mqTab[cst]
 					qe := e & 0xFFFF
@@ -412,7 +409,7 @@ func (s *t1Scratch) refPass(p uint) {
 					ct -= n
 				}
 
-				m[1] += d<<p1 - half
+				col.m[1] += d<<p1 - half
 				f |= 0x20000000
 			}
 			// row 2
@@ -426,7 +423,7 @@ func (s *t1Scratch) refPass(p uint) {
 				}
 				var d uint32
 				{
-					cs := &cx[ctx]
+					cs := &s.cx[ctx]
 					cst := *cs
 					e := mqTab[cst]
 					qe := e & 0xFFFF
@@ -452,7 +449,7 @@ func (s *t1Scratch) refPass(p uint) {
 					ct -= n
 				}
 
-				m[2] += d<<p1 - half
+				col.m[2] += d<<p1 - half
 				f |= 0x40000000
 			}
 			// row 3
@@ -466,7 +463,7 @@ func (s *t1Scratch) refPass(p uint) {
 				}
 				var d uint32
 				{
-					cs := &cx[ctx]
+					cs := &s.cx[ctx]
 					cst := *cs
 					e := mqTab[cst]
 					qe := e & 0xFFFF
@@ -492,40 +489,35 @@ func (s *t1Scratch) refPass(p uint) {
 					ct -= n
 				}
 
-				m[3] += d<<p1 - half
+				col.m[3] += d<<p1 - half
 				f |= 0x80000000
 			}
-			fl[k] = f
+			col.f = f
 		}
 	}
 	s.mq.a, s.mq.c, s.mq.ct = a, c, ct
 }
 
 // cleanPass is the cleanup pass for bit-plane p.
-func (s *t1Scratch) cleanPass(lut *[512]uint8, p uint, causal bool) {
+func (s *t1Scratch) cleanPass(lut *[512]uint8, p uint) {
 	a, c, ct := s.mq.a, s.mq.c, s.mq.ct
-	cx := &s.cx
-	fl, mag := s.flags, s.mag
+	cols := s.cols
 	st, w := s.stride, s.w
-	one := uint32(3) << (p & 31)
-	up := uint32(1)
-	if causal {
-		up = 0
-	}
-	for y0, k0 := 0, st+1; k0 < len(fl)-st; y0, k0 = y0+4, k0+st {
+	s.one = uint32(3) << (p & 31)
+	for y0, k0 := 0, st+1; k0 < len(cols)-st; y0, k0 = y0+4, k0+st {
 		// the visited bits to clear: those of the rows that exist
 		clr := uint32(wPiAll)
 		if rows := s.h - y0; rows < 4 {
 			clr = (1<<rows - 1) << wPi
 		}
 		for k := k0; k < k0+w; k++ {
-			f := fl[k]
+			f := cols[k].f
 			if f&(wSigAll|wPiAll) == 0 {
 				// Run-length mode: four insignificant samples with no
 				// significant neighbour. One decision says whether any
 				// becomes significant (usually not), two more which.
 				var d uint32
-				cs := &cx[ctxRL]
+				cs := &s.cx[ctxRL]
 				e := mqTab[*cs]
 				if qe := e & 0xFFFF; c>>16 >= qe && a-qe >= 0x8000 {
 					a -= qe
@@ -537,16 +529,17 @@ func (s *t1Scratch) cleanPass(lut *[512]uint8, p uint, causal bool) {
 				if d == 0 {
 					continue
 				}
-				f, a, c, ct = s.runEnd(f, k, one, up, a, c, ct)
+				f, a, c, ct = s.runEnd(f, k, a, c, ct)
 			} else if f&wOwnSig == wOwnSig {
-				fl[k] = f &^ clr
+				cols[k].f = f &^ clr
 				continue
 			}
+			nb := cols[k-1 : k+2 : k+2]
 			// row 0
 			if f&(0x10|0x1000000) == 0 {
 				var d uint32
 				{
-					cs := &cx[lut[f>>0&0x1FF]]
+					cs := &s.cx[lut[f>>0&0x1FF]]
 					cst := *cs
 					e := mqTab[cst]
 					qe := e & 0xFFFF
@@ -573,10 +566,10 @@ func (s *t1Scratch) cleanPass(lut *[512]uint8, p uint, causal bool) {
 				}
 
 				if d != 0 {
-					sl := signLUT[signIndex(f, fl[k-1], fl[k+1], 0)]
+					sl := signLUT[signIndex(f, nb[0].f, nb[2].f, 0)]
 					var neg uint32
 					{
-						cs := &cx[sl>>1]
+						cs := &s.cx[sl>>1]
 						cst := *cs
 						e := mqTab[cst]
 						qe := e & 0xFFFF
@@ -603,14 +596,15 @@ func (s *t1Scratch) cleanPass(lut *[512]uint8, p uint, causal bool) {
 					}
 					neg ^= uint32(sl & 1)
 					f |= 0x10 | neg<<19
-					mag[4*k+0] = one
-					fl[k-1] |= 0x20
-					fl[k+1] |= 0x8
-					if up != 0 {
-						ab := fl[k-st-1 : k-st+2 : k-st+2]
-						ab[0] |= 1 << 17
-						ab[1] |= 1<<16 | neg<<(wChi+5)
-						ab[2] |= 1 << 15
+					nb[1].m[0] = s.one
+					nb[0].f |= 0x20
+					nb[2].f |= 0x8
+					if s.up != 0 {
+						st := s.stride
+						ab := cols[k-st-1 : k-st+2 : k-st+2]
+						ab[0].f |= 1 << 17
+						ab[1].f |= 1<<16 | neg<<(wChi+5)
+						ab[2].f |= 1 << 15
 					}
 
 				}
@@ -619,7 +613,7 @@ func (s *t1Scratch) cleanPass(lut *[512]uint8, p uint, causal bool) {
 			if f&(0x80|0x2000000) == 0 {
 				var d uint32
 				{
-					cs := &cx[lut[f>>3&0x1FF]]
+					cs := &s.cx[lut[f>>3&0x1FF]]
 					cst := *cs
 					e := mqTab[cst]
 					qe := e & 0xFFFF
@@ -646,10 +640,10 @@ func (s *t1Scratch) cleanPass(lut *[512]uint8, p uint, causal bool) {
 				}
 
 				if d != 0 {
-					sl := signLUT[signIndex(f, fl[k-1], fl[k+1], 1)]
+					sl := signLUT[signIndex(f, nb[0].f, nb[2].f, 1)]
 					var neg uint32
 					{
-						cs := &cx[sl>>1]
+						cs := &s.cx[sl>>1]
 						cst := *cs
 						e := mqTab[cst]
 						qe := e & 0xFFFF
@@ -676,9 +670,9 @@ func (s *t1Scratch) cleanPass(lut *[512]uint8, p uint, causal bool) {
 					}
 					neg ^= uint32(sl & 1)
 					f |= 0x80 | neg<<20
-					mag[4*k+1] = one
-					fl[k-1] |= 0x100
-					fl[k+1] |= 0x40
+					nb[1].m[1] = s.one
+					nb[0].f |= 0x100
+					nb[2].f |= 0x40
 
 				}
 			}
@@ -686,7 +680,7 @@ func (s *t1Scratch) cleanPass(lut *[512]uint8, p uint, causal bool) {
 			if f&(0x400|0x4000000) == 0 {
 				var d uint32
 				{
-					cs := &cx[lut[f>>6&0x1FF]]
+					cs := &s.cx[lut[f>>6&0x1FF]]
 					cst := *cs
 					e := mqTab[cst]
 					qe := e & 0xFFFF
@@ -713,10 +707,10 @@ func (s *t1Scratch) cleanPass(lut *[512]uint8, p uint, causal bool) {
 				}
 
 				if d != 0 {
-					sl := signLUT[signIndex(f, fl[k-1], fl[k+1], 2)]
+					sl := signLUT[signIndex(f, nb[0].f, nb[2].f, 2)]
 					var neg uint32
 					{
-						cs := &cx[sl>>1]
+						cs := &s.cx[sl>>1]
 						cst := *cs
 						e := mqTab[cst]
 						qe := e & 0xFFFF
@@ -743,9 +737,9 @@ func (s *t1Scratch) cleanPass(lut *[512]uint8, p uint, causal bool) {
 					}
 					neg ^= uint32(sl & 1)
 					f |= 0x400 | neg<<21
-					mag[4*k+2] = one
-					fl[k-1] |= 0x800
-					fl[k+1] |= 0x200
+					nb[1].m[2] = s.one
+					nb[0].f |= 0x800
+					nb[2].f |= 0x200
 
 				}
 			}
@@ -753,7 +747,7 @@ func (s *t1Scratch) cleanPass(lut *[512]uint8, p uint, causal bool) {
 			if f&(0x2000|0x8000000) == 0 {
 				var d uint32
 				{
-					cs := &cx[lut[f>>9&0x1FF]]
+					cs := &s.cx[lut[f>>9&0x1FF]]
 					cst := *cs
 					e := mqTab[cst]
 					qe := e & 0xFFFF
@@ -780,10 +774,10 @@ func (s *t1Scratch) cleanPass(lut *[512]uint8, p uint, causal bool) {
 				}
 
 				if d != 0 {
-					sl := signLUT[signIndex(f, fl[k-1], fl[k+1], 3)]
+					sl := signLUT[signIndex(f, nb[0].f, nb[2].f, 3)]
 					var neg uint32
 					{
-						cs := &cx[sl>>1]
+						cs := &s.cx[sl>>1]
 						cst := *cs
 						e := mqTab[cst]
 						qe := e & 0xFFFF
@@ -810,17 +804,18 @@ func (s *t1Scratch) cleanPass(lut *[512]uint8, p uint, causal bool) {
 					}
 					neg ^= uint32(sl & 1)
 					f |= 0x2000 | neg<<22
-					mag[4*k+3] = one
-					fl[k-1] |= 0x4000
-					fl[k+1] |= 0x1000
-					be := fl[k+st-1 : k+st+2 : k+st+2]
-					be[0] |= 1 << 2
-					be[1] |= 1<<1 | neg<<wChi
-					be[2] |= 1
+					nb[1].m[3] = s.one
+					nb[0].f |= 0x4000
+					nb[2].f |= 0x1000
+					st := s.stride
+					be := cols[k+st-1 : k+st+2 : k+st+2]
+					be[0].f |= 1 << 2
+					be[1].f |= 1<<1 | neg<<wChi
+					be[2].f |= 1
 
 				}
 			}
-			fl[k] = f &^ clr
+			nb[1].f = f &^ clr
 		}
 	}
 	s.mq.a, s.mq.c, s.mq.ct = a, c, ct
