@@ -49,16 +49,24 @@ func (c *regCtx) update(e, step, reset, lossless int) {
 		n >>= 1
 	}
 	n++
-	// bias correction (A.6.2): dec and inc are 0 or -1, never both -1,
-	// and when neither is, b already lies in [1-N, 0]
-	dec := (b + n - 1) >> 63
-	inc := -b >> 63
-	b = min(max(b+n&dec-n&inc, 1-n), 0)
-	cc := min(max(int(c.c)+dec-inc, minC), maxC)
-	k := golombK(n, a)
-	c.a, c.b, c.c, c.n, c.k = a, int32(b), int32(cc), int32(n), uint32(k)
-	// flip: -1 when NEAR is 0, k is 0 and 2B+N <= 0
-	c.flip = int32((2*b + n - 1) >> 63 & ((int(k) - 1) >> 63) & lossless)
+	// bias correction (A.6.2)
+	cc := int(c.c)
+	if b+n <= 0 {
+		b = max(b+n, 1-n)
+		cc = max(cc-1, minC)
+	} else if b > 0 {
+		b = min(b-n, 0)
+		cc = min(cc+1, maxC)
+	}
+	c.a, c.b, c.c, c.n = a, int32(b), int32(cc), int32(n)
+	// k and flip (-1 when NEAR is 0, k is 0 and 2B+N <= 0): a predicted
+	// branch on k == 0 keeps golombK off the chain where k stays 0 (smooth
+	// images, where the same context comes back sample after sample)
+	if a <= n {
+		c.k, c.flip = 0, int32((2*b+n-1)>>63&lossless)
+	} else {
+		c.k, c.flip = uint32(golombK(n, a)), 0
+	}
 }
 
 type runCtx struct {
@@ -345,10 +353,11 @@ func (s *coder) decodeLine(prev, cur []int32, comp int) {
 	ctx := &s.ctx
 	br := &s.br
 	acc, nb := br.acc, br.n
-	maxval, near, step, wrap, reset, limitq := s.maxval, s.near, s.step, s.wrap, s.reset, s.limitq
-	lossless := s.lossless
+	// only what the lossless path needs is held in locals (registers are
+	// few); the near-lossless path reads the coder
+	maxval, limitq := s.maxval, s.limitq
 	mask := -1 // RANGE-1 when RANGE is 2^P and NEAR 0, else -1
-	if near == 0 && s.rng&(s.rng-1) == 0 {
+	if s.near == 0 && s.rng&(s.rng-1) == 0 {
 		mask = s.rng - 1
 	}
 	rb := int(prev[0])
@@ -412,15 +421,9 @@ func (s *coder) decodeLine(prev, cur []int32, comp int) {
 		if mask >= 0 {
 			ra = (px - sgn + es) & mask
 		} else {
-			rx := px + (es-sgn)*step
-			if rx < -near {
-				rx += wrap
-			} else if rx > maxval+near {
-				rx -= wrap
-			}
-			ra = min(max(rx, 0), maxval)
+			ra = s.reconstruct(px + (es-sgn)*s.step)
 		}
-		c.update(es^sgn, step, reset, lossless)
+		c.update(es^sgn, s.step, s.reset, s.lossless)
 		cur[x] = int32(ra)
 		x++
 	}
