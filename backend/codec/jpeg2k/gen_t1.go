@@ -94,6 +94,7 @@ be[2].f |= 1
 		"@SIG", fmt.Sprintf("0x%x", 1<<(3*r+4)),
 		"@NB", fmt.Sprintf("0x%x", 0x1EF<<(3*r)),
 		"@PI", fmt.Sprintf("0x%x", 1<<(24+r)),
+		"@MUSHIFT", fmt.Sprint(28+r),
 		"@MU", fmt.Sprintf("0x%x", 1<<(28+r)),
 		"@CHI", fmt.Sprint(18+r+1),
 		"@LEFT", fmt.Sprintf("0x%x", 0x20<<(3*r)),
@@ -115,13 +116,10 @@ if f&(@SIG|@PI) == 0 && f&@NB != 0 {
 
 const refRow = `// row @R
 if f&(@SIG|@PI) == @SIG {
-	var ctx uint8 = ctxMR
-	if f&@NB != 0 {
-		ctx = ctxMR + 1
-	}
-	if f&@MU != 0 {
-		ctx = ctxMR + 2
-	}
+	// context 14 + (any significant neighbour), or 16 once refined
+	nz := (f&@NB + 0x7FFFFFFF) >> 31
+	mu := f >> @MUSHIFT & 1
+	ctx := ctxMR + (nz&^mu | mu<<1)
 	var d uint32
 	DECIDE_MR
 	col.m[@R] += d<<p1 - half

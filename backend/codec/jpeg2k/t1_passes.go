@@ -334,13 +334,10 @@ func (s *t1Scratch) refPass(p uint) {
 			}
 			// row 0
 			if f&(0x10|0x1000000) == 0x10 {
-				var ctx uint8 = ctxMR
-				if f&0x1ef != 0 {
-					ctx = ctxMR + 1
-				}
-				if f&0x10000000 != 0 {
-					ctx = ctxMR + 2
-				}
+				// context 14 + (any significant neighbour), or 16 once refined
+				nz := (f&0x1ef + 0x7FFFFFFF) >> 31
+				mu := f >> 28 & 1
+				ctx := ctxMR + (nz&^mu | mu<<1)
 				var d uint32
 				{
 					cs := &s.cx[ctx]
@@ -374,13 +371,10 @@ func (s *t1Scratch) refPass(p uint) {
 			}
 			// row 1
 			if f&(0x80|0x2000000) == 0x80 {
-				var ctx uint8 = ctxMR
-				if f&0xf78 != 0 {
-					ctx = ctxMR + 1
-				}
-				if f&0x20000000 != 0 {
-					ctx = ctxMR + 2
-				}
+				// context 14 + (any significant neighbour), or 16 once refined
+				nz := (f&0xf78 + 0x7FFFFFFF) >> 31
+				mu := f >> 29 & 1
+				ctx := ctxMR + (nz&^mu | mu<<1)
 				var d uint32
 				{
 					cs := &s.cx[ctx]
@@ -414,13 +408,10 @@ func (s *t1Scratch) refPass(p uint) {
 			}
 			// row 2
 			if f&(0x400|0x4000000) == 0x400 {
-				var ctx uint8 = ctxMR
-				if f&0x7bc0 != 0 {
-					ctx = ctxMR + 1
-				}
-				if f&0x40000000 != 0 {
-					ctx = ctxMR + 2
-				}
+				// context 14 + (any significant neighbour), or 16 once refined
+				nz := (f&0x7bc0 + 0x7FFFFFFF) >> 31
+				mu := f >> 30 & 1
+				ctx := ctxMR + (nz&^mu | mu<<1)
 				var d uint32
 				{
 					cs := &s.cx[ctx]
@@ -454,13 +445,10 @@ func (s *t1Scratch) refPass(p uint) {
 			}
 			// row 3
 			if f&(0x2000|0x8000000) == 0x2000 {
-				var ctx uint8 = ctxMR
-				if f&0x3de00 != 0 {
-					ctx = ctxMR + 1
-				}
-				if f&0x80000000 != 0 {
-					ctx = ctxMR + 2
-				}
+				// context 14 + (any significant neighbour), or 16 once refined
+				nz := (f&0x3de00 + 0x7FFFFFFF) >> 31
+				mu := f >> 31 & 1
+				ctx := ctxMR + (nz&^mu | mu<<1)
 				var d uint32
 				{
 					cs := &s.cx[ctx]
