@@ -256,6 +256,8 @@ type Incoming struct {
 	// wb: bytes handed to write-back so far (progressive write-out while
 	// the object arrives, so that the final sync waits only for the tail).
 	wb int64
+	// early: the header parsed as soon as the head was full, or nil.
+	early *earlyHeader
 }
 
 // headSize is how much of an object is kept in memory for parsing: the
@@ -313,6 +315,9 @@ func (in *Incoming) HashFromHere() { in.from = in.n }
 func (in *Incoming) Write(p []byte) (int, error) {
 	if in.head != nil && int64(len(*in.head)) == in.n && len(*in.head) < headSize {
 		*in.head = append(*in.head, p[:min(len(p), headSize-len(*in.head))]...)
+		if len(*in.head) == headSize {
+			in.parseEarly() // while the rest arrives
+		}
 	}
 	n, err := in.f.Write(p)
 	in.n += int64(n)
@@ -461,13 +466,18 @@ func (in *Incoming) prepare(ctx context.Context, source string, expect *Expect) 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	f, err := dcm.Parse(in, in.n, dcm.Options{MaxInline: 64 << 10})
-	if err != nil {
-		return nil, err
-	}
-	info, err := extract(f, s.text)
-	if err != nil {
-		return nil, err
+	var info *extracted
+	var early *earlyLookup
+	if e := in.early; e != nil && e.pxEnd == in.n {
+		info, early = e.info, e.row // the object ends with its pixels: nothing was missed
+	} else {
+		f, err := dcm.Parse(in, in.n, dcm.Options{MaxInline: 64 << 10})
+		if err != nil {
+			return nil, err
+		}
+		if info, err = extract(f, s.text); err != nil {
+			return nil, err
+		}
 	}
 	in.release() // the parsed values do not alias the head
 	if expect != nil {
@@ -482,8 +492,10 @@ func (in *Incoming) prepare(ctx context.Context, source string, expect *Expect) 
 	info.inst.ContentFrom = in.from
 	info.inst.Source = source
 	info.inst.ReceivedAt = time.Now().UTC()
-	// The duplicate check's query runs here, while the disk writes.
-	early := s.lookupEarly(info.inst.SOPInstanceUID)
+	if early == nil {
+		// The duplicate check's query runs here, while the disk writes.
+		early = s.lookupEarly(info.inst.SOPInstanceUID)
+	}
 	return &commitReq{in: in, info: info, expect: expect, source: source, durable: durable, early: early, wake: make(chan bool, 1),
 		res: Result{SOPInstanceUID: info.inst.SOPInstanceUID, SOPClassUID: info.inst.SOPClassUID,
 			StudyInstanceUID: info.study.StudyInstanceUID, SeriesInstanceUID: info.series.SeriesInstanceUID, Size: in.n}}, nil
