@@ -137,30 +137,16 @@ func (s *coder) setup(width, maxval, near, t1, t2, t3, reset int, qt *quantTable
 		return
 	}
 	*key = want
-	// reconstructed samples lie in [0, MAXVAL]: only those gradients occur
-	for d := -maxval; d <= maxval; d++ {
-		var q int8
-		switch {
-		case d <= -t3:
-			q = -4
-		case d <= -t2:
-			q = -3
-		case d <= -t1:
-			q = -2
-		case d < -near:
-			q = -1
-		case d <= near:
-			q = 0
-		case d < t1:
-			q = 1
-		case d < t2:
-			q = 2
-		case d < t3:
-			q = 3
-		default:
-			q = 4
-		}
-		qt[d+qtOff] = q
+	// reconstructed samples lie in [0, MAXVAL]: only those gradients
+	// occur. ends holds the (exclusive) upper end of the gradients
+	// quantised to -4, -3, ... 4 (the thresholds are checked:
+	// NEAR < T1 <= T2 <= T3 <= MAXVAL).
+	ends := [9]int{1 - t3, 1 - t2, 1 - t1, -near, near + 1, t1, t2, t3, maxval + 1}
+	lo := -maxval
+	for i, end := range ends {
+		end = min(max(end, lo), maxval+1)
+		fill(qt[lo+qtOff:end+qtOff], int8(i-4))
+		lo = end
 	}
 }
 
@@ -481,7 +467,7 @@ func (s *coder) runMode(prev, cur []int32, x, ra, comp int) int {
 		}
 	}
 	br.acc, br.n = acc, nb
-	fillRun(cur[x:x+n], int32(ra))
+	fill(cur[x:x+n], int32(ra))
 	x += n
 	if interrupted {
 		v := s.interruption(ra, int(prev[x]), ri, false)
@@ -495,17 +481,14 @@ func (s *coder) runMode(prev, cur []int32, x, ra, comp int) int {
 	return x
 }
 
-// fillRun sets every element of f to v.
-func fillRun(f []int32, v int32) {
-	if len(f) < 32 {
-		for i := range f {
-			f[i] = v
-		}
-		return
+// fill sets every element of f to v.
+func fill[T int8 | int32](f []T, v T) {
+	n := min(len(f), 16)
+	for i := range f[:n] {
+		f[i] = v
 	}
-	f[0] = v
-	for i := 1; i < len(f); i *= 2 {
-		copy(f[i:], f[:i])
+	for n < len(f) {
+		n += copy(f[n:], f[:n])
 	}
 }
 
