@@ -604,3 +604,53 @@ func TestDataFragmentTimeout(t *testing.T) {
 		t.Fatalf("gave up after %v", d)
 	}
 }
+
+// brokenReader yields n zero bytes, then err.
+type brokenReader struct {
+	n   int
+	err error
+}
+
+func (r *brokenReader) Read(p []byte) (int, error) {
+	if r.n == 0 {
+		return 0, r.err
+	}
+	k := min(len(p), r.n)
+	clear(p[:k])
+	r.n -= k
+	return k, nil
+}
+
+// TestWriteDataReaderError: a data set whose reader fails (inside a batch,
+// at a batch's end where the byte read ahead fails, or at once) aborts the
+// association; the fragments before the failure are never flagged last.
+func TestWriteDataReaderError(t *testing.T) {
+	const maxPDV = 100
+	errDisk := errors.New("disk gone")
+	for _, n := range []int{0, 50, perBatchOf(maxPDV), perBatchOf(maxPDV) + 30} {
+		for _, framed := range []bool{false, true} {
+			f := &fakeAssoc{max: maxPDV}
+			var a Association = f
+			if framed {
+				a = &framedFake{fakeAssoc: f}
+			}
+			c := NewConn(a, Options{})
+			err := c.WriteMessage(context.Background(), 1, &Command{Field: CStoreRQ, MessageID: 1}, &brokenReader{n: n, err: errDisk})
+			if !errors.Is(err, errDisk) || !f.abort {
+				t.Fatalf("%d bytes, framed %v: err %v, aborted %v", n, framed, err, f.abort)
+			}
+			sent := 0
+			for _, v := range f.sent {
+				if !v.Command() {
+					sent += len(v.Data)
+					if v.Last() {
+						t.Fatalf("%d bytes, framed %v: a data fragment flagged last", n, framed)
+					}
+				}
+			}
+			if sent > n {
+				t.Fatalf("%d bytes, framed %v: %d data bytes sent", n, framed, sent)
+			}
+		}
+	}
+}

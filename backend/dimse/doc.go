@@ -4,9 +4,10 @@
 // C-GET and C-CANCEL requests and responses.
 //
 // Data sets are never parsed here and never held whole. Sending, a data
-// set is read from an io.Reader straight into two alternating 256 KB
-// batches of P-DATA-TF PDUs framed in place (fragments sized to the peer's
-// maximum PDU length), each batch sent in one write. Receiving, Message.Data hands the fragments to the caller as
+// set is read from an io.Reader straight into one buffer of P-DATA-TF
+// PDUs framed in place (a 256 KB batch, or one PDU if larger; fragments
+// sized to the peer's maximum PDU length), each batch sent in one write;
+// one byte read ahead tells which fragment is the last. Receiving, Message.Data hands the fragments to the caller as
 // they arrive (an io.Reader that is also an io.WriterTo, so io.Copy to a
 // file does not copy twice).
 //
