@@ -198,9 +198,9 @@ func (d *Decoder) decodeTile(st *tileState, ts *tileSource, reduce int) error {
 		tc := &st.comps[c]
 		top := tc.cp.levels - reduce
 		if tc.cp.reversible {
-			idwt(tc.ibuf, tc.w, tc.res, top, d.workers(), &itmp, lift53, vlift53)
+			idwt(tc.ibuf, tc.w, tc.res, top, d.workers(), &itmp, wavelet53)
 		} else {
-			idwt(tc.fbuf, tc.w, tc.res, top, d.workers(), &ftmp, lift97, vlift97)
+			idwt(tc.fbuf, tc.w, tc.res, top, d.workers(), &ftmp, wavelet97)
 		}
 	}
 	return nil
@@ -353,9 +353,23 @@ func roundRow(dst []int32, f []float32, lo, hi, shift int32) {
 	const magic = 0x1.8p23
 	flo, fhi := float32(lo-shift-1), float32(hi-shift+1)
 	for x, v := range f[:len(dst)] {
-		v = min(max(v, flo), fhi)
+		// plain comparisons: the min and max builtins order NaNs and
+		// signed zeros, which costs more here
+		if v < flo {
+			v = flo
+		}
+		if v > fhi {
+			v = fhi
+		}
 		t := float32(v + magic)
-		dst[x] = min(max(int32(float32(t-magic))+shift, lo), hi)
+		r := int32(float32(t-magic)) + shift
+		if r < lo {
+			r = lo
+		}
+		if r > hi {
+			r = hi
+		}
+		dst[x] = r
 	}
 }
 

@@ -83,12 +83,7 @@ func lift97(x []float32, cas int) {
 	if n <= 1 {
 		return
 	}
-	for i := cas; i < n; i += 2 {
-		x[i] *= k97
-	}
-	for i := 1 - cas; i < n; i += 2 {
-		x[i] *= twoInvK
-	}
+	// (the scaling step is done by idwt)
 	step97(x, cas, cDelta97)
 	step97(x, 1-cas, cGamma97)
 	step97(x, cas, cBeta97)
@@ -114,10 +109,31 @@ func step97(x []float32, start int, c float32) {
 	}
 }
 
-// idwt runs the synthesis from resolution 1 up to top with the 1-D line
-// lifting lift (rows) and vlift (columns lo..hi of interleaved rows).
-func idwt[T int32 | float32](buf []T, stride int, res []resolution, top, workers int, tmp *[]T,
-	lift func([]T, int), vlift func(buf []T, stride, n, cas, lo, hi int)) {
+// wavelet is one synthesis filter for idwt: lift reconstructs an
+// interleaved row, vlift columns [lo, hi) of interleaved rows. For the 9/7
+// filter the first lifting step, scaling the low samples by kl and the high
+// ones by kh, is done by idwt while it moves the samples into place (the
+// same single product per sample, so the result is unchanged), and lift
+// and vlift skip it.
+type wavelet[T int32 | float32] struct {
+	lift   func(x []T, cas int)
+	vlift  func(buf []T, stride, n, cas, lo, hi int)
+	scaled bool
+	kl, kh T
+}
+
+var (
+	wavelet53 = wavelet[int32]{lift: lift53, vlift: vlift53}
+	wavelet97 = wavelet[float32]{lift: lift97, vlift: vlift97, scaled: true, kl: k97, kh: twoInvK}
+)
+
+// colBlock is the width of the column strips the vertical synthesis works
+// on, all lifting steps on one strip before the next, so that a strip of a
+// large tile stays in cache.
+const colBlock = 64
+
+// idwt runs the synthesis from resolution 1 up to top.
+func idwt[T int32 | float32](buf []T, stride int, res []resolution, top, workers int, tmp *[]T, wv wavelet[T]) {
 	for r := 1; r <= top; r++ {
 		rw, rh := res[r].x1-res[r].x0, res[r].y1-res[r].y0
 		if rw == 0 || rh == 0 {
@@ -130,22 +146,44 @@ func idwt[T int32 | float32](buf []T, stride int, res []resolution, top, workers
 			*tmp = make([]T, need)
 		}
 		t := (*tmp)[:need]
-		// horizontal: interleave each row into t and lift it there
+		// horizontal: interleave each row into t and lift it there (a row
+		// of one sample is left as it is by the 9/7 filter: no scaling)
+		hscale := wv.scaled && rw > 1
 		parallel(rh, workers, func(lo, hi int) {
 			for y := lo; y < hi; y++ {
 				row := buf[y*stride : y*stride+rw]
 				out := t[y*rw : y*rw+rw]
-				interleave(out, row[:snx], row[snx:], cx)
-				lift(out, cx)
+				if hscale {
+					interleaveScaled(out, row[:snx], row[snx:], cx, wv.kl, wv.kh)
+				} else {
+					interleave(out, row[:snx], row[snx:], cx)
+				}
+				wv.lift(out, cx)
 			}
 		})
-		// vertical: rows of t go to their interleaved positions in buf
+		// vertical: rows of t go to their interleaved positions in buf,
+		// a strip of columns at a time
+		vscale := wv.scaled && rh > 1
 		parallel(rw, workers, func(lo, hi int) {
-			for y := 0; y < rh; y++ {
-				dy := rowPos(y, sny, cy)
-				copy(buf[dy*stride+lo:dy*stride+hi], t[y*rw+lo:y*rw+hi])
+			for b0 := lo; b0 < hi; b0 += colBlock {
+				b1 := min(b0+colBlock, hi)
+				for y := 0; y < rh; y++ {
+					dy := rowPos(y, sny, cy)
+					dst, src := buf[dy*stride+b0:dy*stride+b1], t[y*rw+b0:y*rw+b1]
+					if !vscale {
+						copy(dst, src)
+						continue
+					}
+					k := wv.kh
+					if dy&1 == cy {
+						k = wv.kl
+					}
+					for i, v := range src[:len(dst)] {
+						dst[i] = v * k
+					}
+				}
+				wv.vlift(buf, stride, rh, cy, b0, b1)
 			}
-			vlift(buf, stride, rh, cy, lo, hi)
 		})
 	}
 }
@@ -157,6 +195,15 @@ func rowPos(y, sn, cas int) int {
 		return 2*y + cas
 	}
 	return 2*(y-sn) + 1 - cas
+}
+
+func interleaveScaled[T int32 | float32](out, low, high []T, cas int, kl, kh T) {
+	for i, v := range low {
+		out[2*i+cas] = v * kl
+	}
+	for i, v := range high {
+		out[2*i+1-cas] = v * kh
+	}
 }
 
 func interleave[T int32 | float32](out, low, high []T, cas int) {
@@ -215,16 +262,7 @@ func vlift97(buf []float32, stride, n, cas, lo, hi int) {
 	if n <= 1 {
 		return
 	}
-	for i := 0; i < n; i++ {
-		c := twoInvK
-		if i&1 == cas {
-			c = k97
-		}
-		x := buf[i*stride+lo : i*stride+hi]
-		for k := range x {
-			x[k] *= c
-		}
-	}
+	// (the scaling step is done by idwt)
 	step := func(start int, c float32) {
 		for i := start; i < n; i += 2 {
 			l, r := vnb(i, n)
