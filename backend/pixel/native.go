@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+
+	"lightbox/backend/codec"
 )
 
 // storedFrameBits is the size of one native frame as stored, in bits.
@@ -86,7 +88,7 @@ func (img *Image) nativeFrame(n int, dst []byte) error {
 		normalize(dst, in, in.HighBit+1-in.BitsStored)
 	}
 	if in.Photometric == "YBR_FULL" || in.Photometric == "YBR_FULL_422" {
-		ybrToRGB(dst, in)
+		codec.YBRFullToRGB(dst, in.BytesPerSample(), in.BitsStored)
 	}
 	return nil
 }
@@ -217,45 +219,5 @@ func clampStored(b []byte, in *Info) {
 			}
 			binary.LittleEndian.PutUint32(b[i:], uint32(clamp(v)))
 		}
-	}
-}
-
-// ybrToRGB converts full-range Y,Cb,Cr samples to R,G,B in place
-// (ITU-R BT.601 full range, as PS3.3 C.7.6.3.1.2 defines YBR_FULL), rounding
-// half to even and clamping to the BitsStored range.
-func ybrToRGB(b []byte, in *Info) {
-	w := in.BytesPerSample()
-	maxv := float64(uint64(1)<<in.BitsStored - 1)
-	half := float64(uint64(1) << (in.BitsStored - 1))
-	get := func(i int) float64 {
-		switch w {
-		case 1:
-			return float64(b[i])
-		case 2:
-			return float64(binary.LittleEndian.Uint16(b[i:]))
-		}
-		return float64(binary.LittleEndian.Uint32(b[i:]))
-	}
-	put := func(i int, v float64) {
-		v = math.RoundToEven(v)
-		if v < 0 {
-			v = 0
-		} else if v > maxv {
-			v = maxv
-		}
-		switch w {
-		case 1:
-			b[i] = byte(v)
-		case 2:
-			binary.LittleEndian.PutUint16(b[i:], uint16(v))
-		default:
-			binary.LittleEndian.PutUint32(b[i:], uint32(v))
-		}
-	}
-	for i := 0; i+3*w <= len(b); i += 3 * w {
-		y, cb, cr := get(i), get(i+w)-half, get(i+2*w)-half
-		put(i, y+1.402*cr)
-		put(i+w, y-0.344136*cb-0.714136*cr)
-		put(i+2*w, y+1.772*cb)
 	}
 }

@@ -13,8 +13,8 @@
 // package codec (row-major, components interleaved, little-endian of
 // BitsAllocated width). JPEG-LS is lossless or bounded-error by
 // construction, so values never exceed MAXVAL. Three-component frames whose
-// Params say YBR_FULL (or YBR_FULL_422) are converted to RGB, rounding as
-// pydicom does; HP-transformed frames come out as RGB.
+// Params say YBR_FULL (or YBR_FULL_422) are converted to RGB by
+// codec.YBRFullToRGB; HP-transformed frames come out as RGB.
 //
 // An LSE MAXVAL below 2^P-1 is read as T.87 says (it sets RANGE, LIMIT and
 // the clamping); CharLS writes such a MAXVAL but codes with 2^P-1, so a
@@ -34,7 +34,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 	"sync"
 
 	"lightbox/backend/codec"
@@ -198,7 +197,7 @@ func (s *state) decode(src []byte, p codec.Params) error {
 			}
 			s.applyTransform()
 			if s.xform == xformNone && s.nf == 3 && s.bps <= 2 && (p.Photometric == "YBR_FULL" || p.Photometric == "YBR_FULL_422") {
-				s.ybrToRGB()
+				codec.YBRFullToRGB(s.dst, s.bps, s.prec)
 			}
 			return nil
 		case m == mSOS:
@@ -637,43 +636,5 @@ func (s *state) applyTransform() {
 		put(o, r&mask)
 		put(o+bps, g&mask)
 		put(o+2*bps, b&mask)
-	}
-}
-
-// ybrToRGB converts decoded YBR_FULL samples to RGB (PS3.3 C.7.6.3.1.2),
-// rounding and clamping as the corpus reference (pydicom) does, in single
-// precision.
-func (s *state) ybrToRGB() {
-	half := float32(int(1) << (s.prec - 1))
-	top := float32(int(1)<<s.prec - 1)
-	const (
-		crR = float32(1.402)
-		cbG = float32(-0.114 * 1.772 / 0.587)
-		crG = float32(-0.299 * 1.402 / 0.587)
-		cbB = float32(1.772)
-	)
-	round := func(v float32) int {
-		return int(min(max(float32(math.Floor(float64(v+0.5))), 0), top))
-	}
-	bps := s.bps
-	for o := 0; o+3*bps <= len(s.dst); o += 3 * bps {
-		var y, cb, cr float32
-		if bps == 1 {
-			y, cb, cr = float32(s.dst[o]), float32(s.dst[o+1]), float32(s.dst[o+2])
-		} else {
-			y = float32(binary.LittleEndian.Uint16(s.dst[o:]))
-			cb = float32(binary.LittleEndian.Uint16(s.dst[o+bps:]))
-			cr = float32(binary.LittleEndian.Uint16(s.dst[o+2*bps:]))
-		}
-		cb -= half
-		cr -= half
-		r, g, b := round(y+crR*cr), round(y+cbG*cb+crG*cr), round(y+cbB*cb)
-		if bps == 1 {
-			s.dst[o], s.dst[o+1], s.dst[o+2] = byte(r), byte(g), byte(b)
-		} else {
-			binary.LittleEndian.PutUint16(s.dst[o:], uint16(r))
-			binary.LittleEndian.PutUint16(s.dst[o+bps:], uint16(g))
-			binary.LittleEndian.PutUint16(s.dst[o+2*bps:], uint16(b))
-		}
 	}
 }

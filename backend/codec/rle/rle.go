@@ -85,40 +85,9 @@ func (Decoder) Decode(src []byte, p codec.Params, dst []byte) error {
 		}
 	}
 	if p.SamplesPerPixel == 3 && p.Photometric == "YBR_FULL" && bps <= 2 {
-		ybrToRGB(dst, bps, p.BitsStored)
+		codec.YBRFullToRGB(dst, bps, p.BitsStored)
 	}
 	return nil
-}
-
-// ybrToRGB converts interleaved Y, Cb, Cr samples (1 or 2 bytes each) to
-// R, G, B in place with the equations of PS3.3 C.7.6.3.1.2 (those of JFIF),
-// rounded and clamped to the stored range.
-func ybrToRGB(b []byte, bps, bitsStored int) {
-	if bitsStored < 2 || bitsStored > 8*bps {
-		bitsStored = 8 * bps
-	}
-	center, maxv := int64(1)<<(bitsStored-1), int64(1)<<bitsStored-1
-	get := func(i int) int64 {
-		if bps == 1 {
-			return int64(b[i])
-		}
-		return int64(binary.LittleEndian.Uint16(b[i:]))
-	}
-	put := func(i int, v int64) {
-		v = max(0, min(v, maxv))
-		if bps == 1 {
-			b[i] = byte(v)
-		} else {
-			binary.LittleEndian.PutUint16(b[i:], uint16(v))
-		}
-	}
-	const one = 1 << 16
-	for i := 0; i+3*bps <= len(b); i += 3 * bps {
-		y, cb, cr := get(i), get(i+bps)-center, get(i+2*bps)-center
-		put(i, y+(91881*cr+one/2)>>16)
-		put(i+bps, y+(-22554*cb-46802*cr+one/2)>>16)
-		put(i+2*bps, y+(116130*cb+one/2)>>16)
-	}
 }
 
 // unpack decodes a PackBits segment into out[0], out[stride], ... for n
