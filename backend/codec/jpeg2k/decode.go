@@ -312,6 +312,13 @@ func (st *tileState) output(img *Image, ox0, oy0, bps, reduce int) error {
 		}
 		vals = vals[:tc.w]
 		for y := 0; y < tc.h; y++ {
+			o := ((dy+y)*img.Width + dx) * nc
+			if tc.cp.reversible && nc == 1 && bps == 2 {
+				// the common case (one 16-bit component) in one go
+				src := tc.ibuf[y*tc.w : y*tc.w+tc.w]
+				put16(img.Data[2*o:2*o+2*len(src)], src, lo-shift, hi-shift, shift)
+				continue
+			}
 			if tc.cp.reversible {
 				// clamped before the shift, which cannot overflow then
 				for x, v := range tc.ibuf[y*tc.w : y*tc.w+tc.w] {
@@ -320,7 +327,6 @@ func (st *tileState) output(img *Image, ox0, oy0, bps, reduce int) error {
 			} else {
 				roundRow(vals, tc.fbuf[y*tc.w:y*tc.w+tc.w], lo, hi, shift)
 			}
-			o := ((dy+y)*img.Width + dx) * nc
 			putRow(img.Data[(o+c)*bps:(o+tc.w*nc)*bps], vals, nc, bps)
 		}
 	}
@@ -400,5 +406,16 @@ func putRow(dst []byte, vals []int32, nc, bps int) {
 			dst[i+2] = byte(v >> 16)
 			dst[i+3] = byte(v >> 24)
 		}
+	}
+}
+
+// put16 clamps src to [lo, hi], adds shift and writes the values to dst as
+// little-endian 16-bit samples.
+func put16(dst []byte, src []int32, lo, hi, shift int32) {
+	dst = dst[:2*len(src)]
+	for x, v := range src {
+		v = min(max(v, lo), hi) + shift
+		dst[2*x] = byte(v)
+		dst[2*x+1] = byte(v >> 8)
 	}
 }
