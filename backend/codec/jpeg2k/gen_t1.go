@@ -64,6 +64,7 @@ func row(tmpl string, r int) string {
 	case 0:
 		vert = `if s.up != 0 {
 	st := s.stride
+	k := k0 + x - 1
 	ab := cols[k-st-1 : k-st+2 : k-st+2]
 	ab[0].f |= 1 << 17
 	ab[1].f |= 1<<16 | neg<<(wChi+5)
@@ -72,6 +73,7 @@ func row(tmpl string, r int) string {
 `
 	case 3:
 		vert = `st := s.stride
+k := k0 + x - 1
 be := cols[k+st-1 : k+st+2 : k+st+2]
 be[0].f |= 1 << 2
 be[1].f |= 1<<1 | neg<<wChi
@@ -162,13 +164,15 @@ func (s *t1Scratch) sigPass(lut *[512]uint8, p uint) {
 	st, w := s.stride, s.w
 	s.one = uint32(3) << (p & 31)
 	for k0 := st + 1; k0 < len(cols)-st; k0 += st {
-		for k := k0; k < k0+w; k++ {
-			f := cols[k].f
+		// the stripe's columns with the border ones, x = 1..w
+		row := cols[k0-1 : k0+w+1]
+		for x := 1; x < len(row)-1; x++ {
+			f := row[x].f
 			if f&wSigAll == 0 || f&wOwnSig == wOwnSig {
 				// no significant neighbour, or nothing left to code
 				continue
 			}
-			nb := cols[k-1 : k+2 : k+2]
+			nb := row[x-1 : x+2 : x+2]
 ROWS			nb[1].f = f
 		}
 	}
@@ -185,8 +189,9 @@ func (s *t1Scratch) refPass(p uint) {
 	half := uint32(1) << (p & 31)
 	p1 := (p + 1) & 31
 	for k0 := st + 1; k0 < len(cols)-st; k0 += st {
-		for k := k0; k < k0+w; k++ {
-			col := &cols[k]
+		row := cols[k0 : k0+w]
+		for x := range row {
+			col := &row[x]
 			f := col.f
 			if f&wOwnSig == 0 {
 				continue
@@ -211,8 +216,9 @@ func (s *t1Scratch) cleanPass(lut *[512]uint8, p uint) {
 		if rows := s.h - y0; rows < 4 {
 			clr = (1<<rows - 1) << wPi
 		}
-		for k := k0; k < k0+w; k++ {
-			f := cols[k].f
+		row := cols[k0-1 : k0+w+1]
+		for x := 1; x < len(row)-1; x++ {
+			f := row[x].f
 			if f&(wSigAll|wPiAll) == 0 {
 				// Run-length mode: four insignificant samples with no
 				// significant neighbour. One decision says whether any
@@ -230,12 +236,12 @@ func (s *t1Scratch) cleanPass(lut *[512]uint8, p uint) {
 				if d == 0 {
 					continue
 				}
-				f, a, c, ct = s.runEnd(f, k, a, c, ct)
+				f, a, c, ct = s.runEnd(f, k0+x-1, a, c, ct)
 			} else if f&wOwnSig == wOwnSig {
-				cols[k].f = f &^ clr
+				row[x].f = f &^ clr
 				continue
 			}
-			nb := cols[k-1 : k+2 : k+2]
+			nb := row[x-1 : x+2 : x+2]
 ROWS			nb[1].f = f &^ clr
 		}
 	}
