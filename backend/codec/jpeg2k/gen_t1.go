@@ -8,6 +8,7 @@ package main
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"go/format"
 	"log"
@@ -258,6 +259,8 @@ func pass(tmpl, rowTmpl string) string {
 }
 
 func main() {
+	out := flag.String("o", "t1_passes.go", "output file")
+	flag.Parse()
 	var b bytes.Buffer
 	b.WriteString(header)
 	b.WriteString(pass(sigPass, sigRow))
@@ -265,10 +268,10 @@ func main() {
 	b.WriteString(pass(cleanPass, cleanRow))
 	src, err := format.Source(b.Bytes())
 	if err != nil {
-		os.WriteFile("t1_passes.go.broken", b.Bytes(), 0o644)
+		os.WriteFile(*out+".broken", b.Bytes(), 0o644)
 		log.Fatal(err)
 	}
-	if err := os.WriteFile("t1_passes.go", src, 0o644); err != nil {
+	if err := os.WriteFile(*out, src, 0o644); err != nil {
 		log.Fatal(err)
 	}
 }
