@@ -55,6 +55,7 @@ var neg uint32
 ` + "DECIDE_SIGN" + `neg ^= uint32(sl & 1)
 f |= @SIG | neg<<@CHI
 nb[1].m[@R] = s.one
+s.nsig[si]++
 nb[0].f |= @LEFT
 nb[2].f |= @RIGHT
 VERT`
@@ -164,7 +165,12 @@ func (s *t1Scratch) sigPass(lut *[512]uint8, p uint) {
 	cols := s.cols
 	st, w := s.stride, s.w
 	s.one = uint32(3) << (p & 31)
-	for k0 := st + 1; k0 < len(cols)-st; k0 += st {
+	for si, k0 := 1, st+1; k0 < len(cols)-st; si, k0 = si+1, k0+st {
+		// Nothing to code in a stripe whose samples are all significant,
+		// nor in one without significant samples in it or next to it.
+		if n := s.nsig[si]; n == s.full(si) || n == 0 && s.nsig[si-1] == 0 && s.nsig[si+1] == 0 {
+			continue
+		}
 		// the stripe's columns with the border ones, x = 1..w
 		row := cols[k0-1 : k0+w+1]
 		for x := 1; x < len(row)-1; x++ {
@@ -189,7 +195,10 @@ func (s *t1Scratch) refPass(p uint) {
 	st, w := s.stride, s.w
 	half := uint32(1) << (p & 31)
 	p1 := (p + 1) & 31
-	for k0 := st + 1; k0 < len(cols)-st; k0 += st {
+	for si, k0 := 1, st+1; k0 < len(cols)-st; si, k0 = si+1, k0+st {
+		if s.nsig[si] == 0 {
+			continue // no significant sample to refine
+		}
 		row := cols[k0 : k0+w]
 		for x := range row {
 			col := &row[x]
@@ -211,7 +220,7 @@ func (s *t1Scratch) cleanPass(lut *[512]uint8, p uint) {
 	cols := s.cols
 	st, w := s.stride, s.w
 	s.one = uint32(3) << (p & 31)
-	for y0, k0 := 0, st+1; k0 < len(cols)-st; y0, k0 = y0+4, k0+st {
+	for si, y0, k0 := 1, 0, st+1; k0 < len(cols)-st; si, y0, k0 = si+1, y0+4, k0+st {
 		// the visited bits to clear: those of the rows that exist
 		clr := uint32(wPiAll)
 		if rows := s.h - y0; rows < 4 {

@@ -186,6 +186,7 @@ type t1Scratch struct {
 	raw    rawDecoder
 	buf    []byte  // the current segment, then 0xFF 0xFF
 	cols   []t1Col // (stripes+2) x stride
+	nsig   []int   // significant samples per stripe (with a border entry at each end)
 	w, h   int
 	stride int    // w + 2
 	one    uint32 // the magnitude of a sample that becomes significant
@@ -201,6 +202,13 @@ func (s *t1Scratch) reset(w, h int) {
 		s.cols = s.cols[:n]
 		clear(s.cols)
 	}
+	ns := (h+3)/4 + 2
+	if cap(s.nsig) < ns {
+		s.nsig = make([]int, ns)
+	} else {
+		s.nsig = s.nsig[:ns]
+		clear(s.nsig)
+	}
 	// Rows past the end of the code-block in its last stripe are marked
 	// visited for good: the MQ passes, which always handle four rows, then
 	// leave them alone (the cleanup pass clears only existing rows' bits).
@@ -211,6 +219,11 @@ func (s *t1Scratch) reset(w, h int) {
 			s.cols[base+x].f = ph
 		}
 	}
+}
+
+// full is the number of samples of stripe si (1 for the first).
+func (s *t1Scratch) full(si int) int {
+	return s.w * min(4, s.h-4*(si-1))
 }
 
 // gather copies the chunks of one segment into s.buf and appends the two
@@ -321,6 +334,7 @@ func (s *t1Scratch) runEnd(f uint32, k int, a, c, ct uint32) (uint32, uint32, ui
 	neg := sd ^ uint32(sl&1)
 	f |= 1<<(3*r+4) | neg<<(wChi+r+1) | (1<<r-1)<<wPi
 	cols[k].m[r&3] = s.one
+	s.nsig[k/s.stride]++
 	markSig(cols, k, s.stride, r, neg, s.up == 0)
 	return f, a, c, ct
 }
@@ -345,6 +359,7 @@ func (s *t1Scratch) sigPassRaw(p uint, causal bool) {
 					f |= 1<<(3*r+4) | neg<<(wChi+r+1)
 					markSig(cols, k, st, r, neg, causal)
 					cols[k].m[r&3] = one
+					s.nsig[k/st]++
 				}
 			}
 			cols[k].f = f
