@@ -102,7 +102,8 @@ func BenchmarkDecodeNoisy(b *testing.B) {
 //     air outside the body: many runs), as GDCM wrote it, when it is cached
 //     (go test -bench Decode ./bench/ makes it);
 //   - noisy: testdata/noisy.py's CT-like slice with noise (few runs);
-//   - corpus-ct: the corpus CT series (128x128 frames: per-frame costs).
+//   - corpus-ct, corpus-mr: the corpus series (small frames of synthetic
+//     piecewise-constant phantoms: runs and per-frame costs).
 //
 // go test -run '^$' -bench VsCharLS -benchtime 1x
 func BenchmarkVsCharLS(b *testing.B) {
@@ -136,8 +137,10 @@ func BenchmarkVsCharLS(b *testing.B) {
 	}
 	cases = append(cases, bcase{"noisy", [][]byte{noisy}, codec.Params{Rows: 512, Columns: 512, SamplesPerPixel: 1,
 		BitsAllocated: 16, BitsStored: 12, Photometric: "MONOCHROME2"}})
-	ct, p := benchFrames(b, "ct", "jpegls-lossless")
-	cases = append(cases, bcase{"corpus-ct", ct, p})
+	for _, kind := range []string{"ct", "mr"} {
+		frames, p := benchFrames(b, kind, "jpegls-lossless")
+		cases = append(cases, bcase{"corpus-" + kind, frames, p})
+	}
 
 	// Three rounds, each of at least 10 passes and half a second of wall
 	// time for us and then for CharLS: a pass has many chances to run
