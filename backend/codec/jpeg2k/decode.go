@@ -352,30 +352,21 @@ func roundRow(dst []int32, f []float32, lo, hi, shift int32) {
 		}
 		return
 	}
-	// Clamped first to one past the bounds, the values stay well inside
-	// the range where adding and subtracting 1.5*2^23 rounds a float32 to
-	// an integer, half to even. A NaN fails both comparisons of the clamp
-	// and converts to the smallest int32, which the last clamp takes to lo.
+	// Clamped first to the bounds (before the level shift), the values stay
+	// well inside the range where adding and subtracting 1.5*2^23 rounds a
+	// float32 to an integer, half to even, and the integer is in bounds.
+	// The first test is written so that a NaN takes the lower bound.
 	const magic = 0x1.8p23
-	flo, fhi := float32(lo-shift-1), float32(hi-shift+1)
+	flo, fhi := float32(lo-shift), float32(hi-shift)
 	for x, v := range f[:len(dst)] {
-		// plain comparisons: the min and max builtins order NaNs and
-		// signed zeros, which costs more here
-		if v < flo {
+		if !(v >= flo) {
 			v = flo
 		}
 		if v > fhi {
 			v = fhi
 		}
 		t := float32(v + magic)
-		r := int32(float32(t-magic)) + shift
-		if r < lo {
-			r = lo
-		}
-		if r > hi {
-			r = hi
-		}
-		dst[x] = r
+		dst[x] = int32(float32(t-magic)) + shift
 	}
 }
 
