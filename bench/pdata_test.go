@@ -28,7 +28,7 @@ func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 // pdataRounds is how many times each op sends the data set: one 100 MiB
 // transfer takes ~50 ms on loopback, too short for one sample on a shared
 // machine, so each op reports medians over its rounds.
-const pdataRounds = 21
+const pdataRounds = 31
 
 // timed runs f and returns its wall and CPU time.
 func timed(f func()) (wall, cpu time.Duration) {
