@@ -148,3 +148,26 @@ func maxDiff(a, b []int32) (int32, int) {
 	}
 	return m, first
 }
+
+// TestRealCTAgainstOpenJPEG decodes a real 512x512 CT slice re-encoded by
+// opj_compress with its defaults (lossless) and with -I -r 10 (9/7, 10:1),
+// and requires the samples of opj_decompress.
+func TestRealCTAgainstOpenJPEG(t *testing.T) {
+	frames := realCT(t)
+	var d Decoder
+	var lossless []byte
+	for _, f := range frames {
+		t.Run(f.name, func(t *testing.T) {
+			dst := make([]byte, f.params.FrameSize())
+			if err := d.Decode(f.cs, f.params, dst); err != nil {
+				t.Fatal(err)
+			}
+			compareWithOpenJPEG(t, f.cs, f.params, dst)
+			if f.name == "ct512-lossless" {
+				lossless = dst
+			} else if lossless != nil && bytes.Equal(lossless, dst) {
+				t.Fatal("the lossy decode equals the lossless one")
+			}
+		})
+	}
+}
