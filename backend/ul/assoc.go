@@ -650,7 +650,7 @@ func (a *Association) Receive(ctx context.Context) (*PData, error) {
 		select {
 		case ind = <-a.ind:
 		default:
-			if idle == nil && a.timeouts.Idle > 0 { // only when about to wait
+			if idle == nil && a.timeouts.Idle > 0 && ctx.Err() == nil { // only when about to wait
 				t := time.NewTimer(a.timeouts.Idle)
 				defer t.Stop()
 				idle = t.C

@@ -2,10 +2,12 @@ package ul
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"math/rand"
 	"testing"
+	"time"
 
 	"lightbox/backend/pdu"
 )
@@ -26,9 +28,7 @@ func (c *choppy) Read(p []byte) (int, error) {
 
 // pdataPDU frames one P-DATA-TF with one PDV of n bytes of value fill.
 func pdataPDU(n int, fill byte) []byte {
-	var h [12]byte
-	pdu.PDataHeader(&h, 1, pdu.FlagLast, n)
-	return append(h[:], bytes.Repeat([]byte{fill}, n)...)
+	return pdataPDUOn(1, pdu.FlagLast, bytes.Repeat([]byte{fill}, n))
 }
 
 // TestPDUReader: a stream of P-DATA-TF PDUs of mixed sizes (in place, in
@@ -248,4 +248,69 @@ func FuzzCheckPData(f *testing.F) {
 			b = b[n:]
 		}
 	})
+}
+
+// TestReceivePolls: with a cancelled ctx, Receive returns a P-DATA already
+// queued (package dimse polls this way before arming a timer), and
+// context.Canceled at once when nothing is queued, even with an idle
+// timeout set; SendPData's PDUs arrive whole.
+func TestReceivePolls(t *testing.T) {
+	pol := basicPolicy()
+	ts := startServer(t, pol, HandlerFunc(func(ctx context.Context, a *Association) {
+		for {
+			p, err := a.Receive(ctx)
+			if err != nil {
+				return
+			}
+			// echo the PDVs back as framed PDUs
+			var b []byte
+			for _, v := range p.Values {
+				b = append(b, pdataPDUOn(v.ContextID, v.Flags, v.Data)...)
+			}
+			p.Free()
+			if err := a.SendPData(ctx, b); err != nil {
+				return
+			}
+		}
+	}))
+	cfg := dialCfg(ts.addr, "LIGHTBOX")
+	cfg.Timeouts.Idle = time.Minute
+	a, err := Dial(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	start := time.Now()
+	if _, err := a.Receive(done); !errors.Is(err, context.Canceled) || time.Since(start) > time.Second {
+		t.Fatalf("poll with nothing queued: %v after %v", err, time.Since(start))
+	}
+	if err := a.SendPDV(context.Background(), 1, pdu.FlagCommand|pdu.FlagLast, []byte("ping")); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		p, err := a.Receive(done)
+		if err == nil {
+			if len(p.Values) != 1 || string(p.Values[0].Data) != "ping" || p.Values[0].Flags != pdu.FlagCommand|pdu.FlagLast {
+				t.Fatalf("got %+v", p.Values)
+			}
+			p.Free()
+			break
+		}
+		if !errors.Is(err, context.Canceled) || time.Now().After(deadline) {
+			t.Fatalf("poll: %v", err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := a.Release(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// pdataPDUOn frames one P-DATA-TF with one PDV.
+func pdataPDUOn(ctxID, flags uint8, data []byte) []byte {
+	var h [12]byte
+	pdu.PDataHeader(&h, ctxID, flags, len(data))
+	return append(h[:], data...)
 }
