@@ -23,17 +23,16 @@ const decide = `{
 	cs := &s.cx[CTX]
 	cst := *cs
 	e := mqTab[cst]
-	qe := e & 0xFFFF
+	qe := e >> 16
 	a -= qe
 	lower := uint32(int32(c>>16-qe) >> 31)
 	lps := lower ^ uint32(int32(a-qe)>>31)
 	renorm := lower | uint32(int32(a-0x8000)>>31)
-	nm := e >> 17 & 0x7F
-	next := nm ^ (nm^e>>24)&lps
+	next := (e>>1 ^ e>>8&lps) & 0x7F
 	*cs = cst ^ uint8((uint32(cst)^next)&renorm)
-	OUT = (e>>16 ^ lps) & 1
+	OUT = (e ^ lps) & 1
 	a ^= (a ^ qe) & lower
-	c -= qe << 16 &^ lower
+	c -= e &^ 0xFFFF &^ lower
 	n := uint32(bits.LeadingZeros16(uint16(a)))
 	for n > ct {
 		a <<= ct & 31
@@ -236,10 +235,10 @@ func (s *t1Scratch) cleanPass(lut *[512]uint8, p uint) {
 				var d uint32
 				cs := &s.cx[ctxRL]
 				e := mqTab[*cs]
-				if qe := e & 0xFFFF; c>>16 >= qe && a-qe >= 0x8000 {
+				if qe := e >> 16; c>>16 >= qe && a-qe >= 0x8000 {
 					a -= qe
 					c -= qe << 16
-					d = e >> 16 & 1
+					d = e & 1
 				} else {
 					d, a, c, ct = s.decide(cs, a, c, ct)
 				}

@@ -35,18 +35,20 @@ var qeTable = [47]struct {
 // mqTab expands qeTable for both MPS values. A context holds a state s =
 // 2*index + MPS, and mqTab[s] packs everything a decision needs:
 //
-//	bits 0-15   Qe
-//	bit  16     the MPS
-//	bits 17-23  the state after an MPS renormalisation
-//	bits 24-31  the state after an LPS (MPS switched where the table says)
+//	bit  0      the MPS
+//	bits 1-7    the state after an MPS renormalisation (nmps)
+//	bits 8-14   nmps XOR the state after an LPS (MPS switched where the
+//	            table says), so that a mask selects either with one XOR
+//	bits 16-31  Qe
 //
 // Entries past the 94 states are never reached; 256 entries let a uint8
 // state index it without a bounds check.
 var mqTab = func() (t [256]uint32) {
 	for i, e := range qeTable {
 		for mps := uint32(0); mps < 2; mps++ {
-			lmps := mps ^ uint32(e.sw)
-			t[2*i+int(mps)] = e.qe | mps<<16 | (2*uint32(e.nmps)+mps)<<17 | (2*uint32(e.nlps)+lmps)<<24
+			nmps := 2*uint32(e.nmps) + mps
+			nlps := 2*uint32(e.nlps) + mps ^ uint32(e.sw)
+			t[2*i+int(mps)] = mps | nmps<<1 | (nmps^nlps)<<8 | e.qe<<16
 		}
 	}
 	return t
@@ -106,8 +108,10 @@ func mqByteIn(buf []byte, pos int, c uint32) (int, uint32, uint32) {
 // this procedure for their most frequent decisions.
 func mqDecide(cs *uint8, a, c, ct uint32, pos int, buf []byte) (d, a2, c2, ct2 uint32, pos2 int) {
 	e := mqTab[*cs]
-	qe := e & 0xFFFF
-	d = e >> 16 & 1
+	qe := e >> 16
+	d = e & 1
+	nmps := uint8(e >> 1 & 0x7F)
+	nlps := nmps ^ uint8(e>>8&0x7F)
 	a -= qe
 	if c>>16 >= qe {
 		c -= qe << 16
@@ -115,17 +119,17 @@ func mqDecide(cs *uint8, a, c, ct uint32, pos int, buf []byte) (d, a2, c2, ct2 u
 			return d, a, c, ct, pos
 		}
 		if a < qe {
-			*cs = uint8(e >> 24)
+			*cs = nlps
 			d ^= 1
 		} else {
-			*cs = uint8(e >> 17 & 0x7F)
+			*cs = nmps
 		}
 	} else {
 		// LPS sub-interval, with the conditional exchange
 		if a < qe {
-			*cs = uint8(e >> 17 & 0x7F)
+			*cs = nmps
 		} else {
-			*cs = uint8(e >> 24)
+			*cs = nlps
 			d ^= 1
 		}
 		a = qe

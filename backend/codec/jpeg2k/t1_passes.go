@@ -43,17 +43,16 @@ func (s *t1Scratch) sigPass(lut *[512]uint8, p uint) {
 					cs := &s.cx[lut[f>>0&0x1FF]]
 					cst := *cs
 					e := mqTab[cst]
-					qe := e & 0xFFFF
+					qe := e >> 16
 					a -= qe
 					lower := uint32(int32(c>>16-qe) >> 31)
 					lps := lower ^ uint32(int32(a-qe)>>31)
 					renorm := lower | uint32(int32(a-0x8000)>>31)
-					nm := e >> 17 & 0x7F
-					next := nm ^ (nm^e>>24)&lps
+					next := (e>>1 ^ e>>8&lps) & 0x7F
 					*cs = cst ^ uint8((uint32(cst)^next)&renorm)
-					d = (e>>16 ^ lps) & 1
+					d = (e ^ lps) & 1
 					a ^= (a ^ qe) & lower
-					c -= qe << 16 &^ lower
+					c -= e &^ 0xFFFF &^ lower
 					n := uint32(bits.LeadingZeros16(uint16(a)))
 					for n > ct {
 						a <<= ct & 31
@@ -73,17 +72,16 @@ func (s *t1Scratch) sigPass(lut *[512]uint8, p uint) {
 						cs := &s.cx[sl>>1]
 						cst := *cs
 						e := mqTab[cst]
-						qe := e & 0xFFFF
+						qe := e >> 16
 						a -= qe
 						lower := uint32(int32(c>>16-qe) >> 31)
 						lps := lower ^ uint32(int32(a-qe)>>31)
 						renorm := lower | uint32(int32(a-0x8000)>>31)
-						nm := e >> 17 & 0x7F
-						next := nm ^ (nm^e>>24)&lps
+						next := (e>>1 ^ e>>8&lps) & 0x7F
 						*cs = cst ^ uint8((uint32(cst)^next)&renorm)
-						neg = (e>>16 ^ lps) & 1
+						neg = (e ^ lps) & 1
 						a ^= (a ^ qe) & lower
-						c -= qe << 16 &^ lower
+						c -= e &^ 0xFFFF &^ lower
 						n := uint32(bits.LeadingZeros16(uint16(a)))
 						for n > ct {
 							a <<= ct & 31
@@ -120,17 +118,16 @@ func (s *t1Scratch) sigPass(lut *[512]uint8, p uint) {
 					cs := &s.cx[lut[f>>3&0x1FF]]
 					cst := *cs
 					e := mqTab[cst]
-					qe := e & 0xFFFF
+					qe := e >> 16
 					a -= qe
 					lower := uint32(int32(c>>16-qe) >> 31)
 					lps := lower ^ uint32(int32(a-qe)>>31)
 					renorm := lower | uint32(int32(a-0x8000)>>31)
-					nm := e >> 17 & 0x7F
-					next := nm ^ (nm^e>>24)&lps
+					next := (e>>1 ^ e>>8&lps) & 0x7F
 					*cs = cst ^ uint8((uint32(cst)^next)&renorm)
-					d = (e>>16 ^ lps) & 1
+					d = (e ^ lps) & 1
 					a ^= (a ^ qe) & lower
-					c -= qe << 16 &^ lower
+					c -= e &^ 0xFFFF &^ lower
 					n := uint32(bits.LeadingZeros16(uint16(a)))
 					for n > ct {
 						a <<= ct & 31
@@ -150,17 +147,16 @@ func (s *t1Scratch) sigPass(lut *[512]uint8, p uint) {
 						cs := &s.cx[sl>>1]
 						cst := *cs
 						e := mqTab[cst]
-						qe := e & 0xFFFF
+						qe := e >> 16
 						a -= qe
 						lower := uint32(int32(c>>16-qe) >> 31)
 						lps := lower ^ uint32(int32(a-qe)>>31)
 						renorm := lower | uint32(int32(a-0x8000)>>31)
-						nm := e >> 17 & 0x7F
-						next := nm ^ (nm^e>>24)&lps
+						next := (e>>1 ^ e>>8&lps) & 0x7F
 						*cs = cst ^ uint8((uint32(cst)^next)&renorm)
-						neg = (e>>16 ^ lps) & 1
+						neg = (e ^ lps) & 1
 						a ^= (a ^ qe) & lower
-						c -= qe << 16 &^ lower
+						c -= e &^ 0xFFFF &^ lower
 						n := uint32(bits.LeadingZeros16(uint16(a)))
 						for n > ct {
 							a <<= ct & 31
@@ -189,17 +185,16 @@ func (s *t1Scratch) sigPass(lut *[512]uint8, p uint) {
 					cs := &s.cx[lut[f>>6&0x1FF]]
 					cst := *cs
 					e := mqTab[cst]
-					qe := e & 0xFFFF
+					qe := e >> 16
 					a -= qe
 					lower := uint32(int32(c>>16-qe) >> 31)
 					lps := lower ^ uint32(int32(a-qe)>>31)
 					renorm := lower | uint32(int32(a-0x8000)>>31)
-					nm := e >> 17 & 0x7F
-					next := nm ^ (nm^e>>24)&lps
+					next := (e>>1 ^ e>>8&lps) & 0x7F
 					*cs = cst ^ uint8((uint32(cst)^next)&renorm)
-					d = (e>>16 ^ lps) & 1
+					d = (e ^ lps) & 1
 					a ^= (a ^ qe) & lower
-					c -= qe << 16 &^ lower
+					c -= e &^ 0xFFFF &^ lower
 					n := uint32(bits.LeadingZeros16(uint16(a)))
 					for n > ct {
 						a <<= ct & 31
@@ -219,17 +214,16 @@ func (s *t1Scratch) sigPass(lut *[512]uint8, p uint) {
 						cs := &s.cx[sl>>1]
 						cst := *cs
 						e := mqTab[cst]
-						qe := e & 0xFFFF
+						qe := e >> 16
 						a -= qe
 						lower := uint32(int32(c>>16-qe) >> 31)
 						lps := lower ^ uint32(int32(a-qe)>>31)
 						renorm := lower | uint32(int32(a-0x8000)>>31)
-						nm := e >> 17 & 0x7F
-						next := nm ^ (nm^e>>24)&lps
+						next := (e>>1 ^ e>>8&lps) & 0x7F
 						*cs = cst ^ uint8((uint32(cst)^next)&renorm)
-						neg = (e>>16 ^ lps) & 1
+						neg = (e ^ lps) & 1
 						a ^= (a ^ qe) & lower
-						c -= qe << 16 &^ lower
+						c -= e &^ 0xFFFF &^ lower
 						n := uint32(bits.LeadingZeros16(uint16(a)))
 						for n > ct {
 							a <<= ct & 31
@@ -258,17 +252,16 @@ func (s *t1Scratch) sigPass(lut *[512]uint8, p uint) {
 					cs := &s.cx[lut[f>>9&0x1FF]]
 					cst := *cs
 					e := mqTab[cst]
-					qe := e & 0xFFFF
+					qe := e >> 16
 					a -= qe
 					lower := uint32(int32(c>>16-qe) >> 31)
 					lps := lower ^ uint32(int32(a-qe)>>31)
 					renorm := lower | uint32(int32(a-0x8000)>>31)
-					nm := e >> 17 & 0x7F
-					next := nm ^ (nm^e>>24)&lps
+					next := (e>>1 ^ e>>8&lps) & 0x7F
 					*cs = cst ^ uint8((uint32(cst)^next)&renorm)
-					d = (e>>16 ^ lps) & 1
+					d = (e ^ lps) & 1
 					a ^= (a ^ qe) & lower
-					c -= qe << 16 &^ lower
+					c -= e &^ 0xFFFF &^ lower
 					n := uint32(bits.LeadingZeros16(uint16(a)))
 					for n > ct {
 						a <<= ct & 31
@@ -288,17 +281,16 @@ func (s *t1Scratch) sigPass(lut *[512]uint8, p uint) {
 						cs := &s.cx[sl>>1]
 						cst := *cs
 						e := mqTab[cst]
-						qe := e & 0xFFFF
+						qe := e >> 16
 						a -= qe
 						lower := uint32(int32(c>>16-qe) >> 31)
 						lps := lower ^ uint32(int32(a-qe)>>31)
 						renorm := lower | uint32(int32(a-0x8000)>>31)
-						nm := e >> 17 & 0x7F
-						next := nm ^ (nm^e>>24)&lps
+						next := (e>>1 ^ e>>8&lps) & 0x7F
 						*cs = cst ^ uint8((uint32(cst)^next)&renorm)
-						neg = (e>>16 ^ lps) & 1
+						neg = (e ^ lps) & 1
 						a ^= (a ^ qe) & lower
-						c -= qe << 16 &^ lower
+						c -= e &^ 0xFFFF &^ lower
 						n := uint32(bits.LeadingZeros16(uint16(a)))
 						for n > ct {
 							a <<= ct & 31
@@ -360,17 +352,16 @@ func (s *t1Scratch) refPass(p uint) {
 					cs := &s.cx[ctx]
 					cst := *cs
 					e := mqTab[cst]
-					qe := e & 0xFFFF
+					qe := e >> 16
 					a -= qe
 					lower := uint32(int32(c>>16-qe) >> 31)
 					lps := lower ^ uint32(int32(a-qe)>>31)
 					renorm := lower | uint32(int32(a-0x8000)>>31)
-					nm := e >> 17 & 0x7F
-					next := nm ^ (nm^e>>24)&lps
+					next := (e>>1 ^ e>>8&lps) & 0x7F
 					*cs = cst ^ uint8((uint32(cst)^next)&renorm)
-					d = (e>>16 ^ lps) & 1
+					d = (e ^ lps) & 1
 					a ^= (a ^ qe) & lower
-					c -= qe << 16 &^ lower
+					c -= e &^ 0xFFFF &^ lower
 					n := uint32(bits.LeadingZeros16(uint16(a)))
 					for n > ct {
 						a <<= ct & 31
@@ -397,17 +388,16 @@ func (s *t1Scratch) refPass(p uint) {
 					cs := &s.cx[ctx]
 					cst := *cs
 					e := mqTab[cst]
-					qe := e & 0xFFFF
+					qe := e >> 16
 					a -= qe
 					lower := uint32(int32(c>>16-qe) >> 31)
 					lps := lower ^ uint32(int32(a-qe)>>31)
 					renorm := lower | uint32(int32(a-0x8000)>>31)
-					nm := e >> 17 & 0x7F
-					next := nm ^ (nm^e>>24)&lps
+					next := (e>>1 ^ e>>8&lps) & 0x7F
 					*cs = cst ^ uint8((uint32(cst)^next)&renorm)
-					d = (e>>16 ^ lps) & 1
+					d = (e ^ lps) & 1
 					a ^= (a ^ qe) & lower
-					c -= qe << 16 &^ lower
+					c -= e &^ 0xFFFF &^ lower
 					n := uint32(bits.LeadingZeros16(uint16(a)))
 					for n > ct {
 						a <<= ct & 31
@@ -434,17 +424,16 @@ func (s *t1Scratch) refPass(p uint) {
 					cs := &s.cx[ctx]
 					cst := *cs
 					e := mqTab[cst]
-					qe := e & 0xFFFF
+					qe := e >> 16
 					a -= qe
 					lower := uint32(int32(c>>16-qe) >> 31)
 					lps := lower ^ uint32(int32(a-qe)>>31)
 					renorm := lower | uint32(int32(a-0x8000)>>31)
-					nm := e >> 17 & 0x7F
-					next := nm ^ (nm^e>>24)&lps
+					next := (e>>1 ^ e>>8&lps) & 0x7F
 					*cs = cst ^ uint8((uint32(cst)^next)&renorm)
-					d = (e>>16 ^ lps) & 1
+					d = (e ^ lps) & 1
 					a ^= (a ^ qe) & lower
-					c -= qe << 16 &^ lower
+					c -= e &^ 0xFFFF &^ lower
 					n := uint32(bits.LeadingZeros16(uint16(a)))
 					for n > ct {
 						a <<= ct & 31
@@ -471,17 +460,16 @@ func (s *t1Scratch) refPass(p uint) {
 					cs := &s.cx[ctx]
 					cst := *cs
 					e := mqTab[cst]
-					qe := e & 0xFFFF
+					qe := e >> 16
 					a -= qe
 					lower := uint32(int32(c>>16-qe) >> 31)
 					lps := lower ^ uint32(int32(a-qe)>>31)
 					renorm := lower | uint32(int32(a-0x8000)>>31)
-					nm := e >> 17 & 0x7F
-					next := nm ^ (nm^e>>24)&lps
+					next := (e>>1 ^ e>>8&lps) & 0x7F
 					*cs = cst ^ uint8((uint32(cst)^next)&renorm)
-					d = (e>>16 ^ lps) & 1
+					d = (e ^ lps) & 1
 					a ^= (a ^ qe) & lower
-					c -= qe << 16 &^ lower
+					c -= e &^ 0xFFFF &^ lower
 					n := uint32(bits.LeadingZeros16(uint16(a)))
 					for n > ct {
 						a <<= ct & 31
@@ -525,10 +513,10 @@ func (s *t1Scratch) cleanPass(lut *[512]uint8, p uint) {
 				var d uint32
 				cs := &s.cx[ctxRL]
 				e := mqTab[*cs]
-				if qe := e & 0xFFFF; c>>16 >= qe && a-qe >= 0x8000 {
+				if qe := e >> 16; c>>16 >= qe && a-qe >= 0x8000 {
 					a -= qe
 					c -= qe << 16
-					d = e >> 16 & 1
+					d = e & 1
 				} else {
 					d, a, c, ct = s.decide(cs, a, c, ct)
 				}
@@ -548,17 +536,16 @@ func (s *t1Scratch) cleanPass(lut *[512]uint8, p uint) {
 					cs := &s.cx[lut[f>>0&0x1FF]]
 					cst := *cs
 					e := mqTab[cst]
-					qe := e & 0xFFFF
+					qe := e >> 16
 					a -= qe
 					lower := uint32(int32(c>>16-qe) >> 31)
 					lps := lower ^ uint32(int32(a-qe)>>31)
 					renorm := lower | uint32(int32(a-0x8000)>>31)
-					nm := e >> 17 & 0x7F
-					next := nm ^ (nm^e>>24)&lps
+					next := (e>>1 ^ e>>8&lps) & 0x7F
 					*cs = cst ^ uint8((uint32(cst)^next)&renorm)
-					d = (e>>16 ^ lps) & 1
+					d = (e ^ lps) & 1
 					a ^= (a ^ qe) & lower
-					c -= qe << 16 &^ lower
+					c -= e &^ 0xFFFF &^ lower
 					n := uint32(bits.LeadingZeros16(uint16(a)))
 					for n > ct {
 						a <<= ct & 31
@@ -578,17 +565,16 @@ func (s *t1Scratch) cleanPass(lut *[512]uint8, p uint) {
 						cs := &s.cx[sl>>1]
 						cst := *cs
 						e := mqTab[cst]
-						qe := e & 0xFFFF
+						qe := e >> 16
 						a -= qe
 						lower := uint32(int32(c>>16-qe) >> 31)
 						lps := lower ^ uint32(int32(a-qe)>>31)
 						renorm := lower | uint32(int32(a-0x8000)>>31)
-						nm := e >> 17 & 0x7F
-						next := nm ^ (nm^e>>24)&lps
+						next := (e>>1 ^ e>>8&lps) & 0x7F
 						*cs = cst ^ uint8((uint32(cst)^next)&renorm)
-						neg = (e>>16 ^ lps) & 1
+						neg = (e ^ lps) & 1
 						a ^= (a ^ qe) & lower
-						c -= qe << 16 &^ lower
+						c -= e &^ 0xFFFF &^ lower
 						n := uint32(bits.LeadingZeros16(uint16(a)))
 						for n > ct {
 							a <<= ct & 31
@@ -624,17 +610,16 @@ func (s *t1Scratch) cleanPass(lut *[512]uint8, p uint) {
 					cs := &s.cx[lut[f>>3&0x1FF]]
 					cst := *cs
 					e := mqTab[cst]
-					qe := e & 0xFFFF
+					qe := e >> 16
 					a -= qe
 					lower := uint32(int32(c>>16-qe) >> 31)
 					lps := lower ^ uint32(int32(a-qe)>>31)
 					renorm := lower | uint32(int32(a-0x8000)>>31)
-					nm := e >> 17 & 0x7F
-					next := nm ^ (nm^e>>24)&lps
+					next := (e>>1 ^ e>>8&lps) & 0x7F
 					*cs = cst ^ uint8((uint32(cst)^next)&renorm)
-					d = (e>>16 ^ lps) & 1
+					d = (e ^ lps) & 1
 					a ^= (a ^ qe) & lower
-					c -= qe << 16 &^ lower
+					c -= e &^ 0xFFFF &^ lower
 					n := uint32(bits.LeadingZeros16(uint16(a)))
 					for n > ct {
 						a <<= ct & 31
@@ -654,17 +639,16 @@ func (s *t1Scratch) cleanPass(lut *[512]uint8, p uint) {
 						cs := &s.cx[sl>>1]
 						cst := *cs
 						e := mqTab[cst]
-						qe := e & 0xFFFF
+						qe := e >> 16
 						a -= qe
 						lower := uint32(int32(c>>16-qe) >> 31)
 						lps := lower ^ uint32(int32(a-qe)>>31)
 						renorm := lower | uint32(int32(a-0x8000)>>31)
-						nm := e >> 17 & 0x7F
-						next := nm ^ (nm^e>>24)&lps
+						next := (e>>1 ^ e>>8&lps) & 0x7F
 						*cs = cst ^ uint8((uint32(cst)^next)&renorm)
-						neg = (e>>16 ^ lps) & 1
+						neg = (e ^ lps) & 1
 						a ^= (a ^ qe) & lower
-						c -= qe << 16 &^ lower
+						c -= e &^ 0xFFFF &^ lower
 						n := uint32(bits.LeadingZeros16(uint16(a)))
 						for n > ct {
 							a <<= ct & 31
@@ -692,17 +676,16 @@ func (s *t1Scratch) cleanPass(lut *[512]uint8, p uint) {
 					cs := &s.cx[lut[f>>6&0x1FF]]
 					cst := *cs
 					e := mqTab[cst]
-					qe := e & 0xFFFF
+					qe := e >> 16
 					a -= qe
 					lower := uint32(int32(c>>16-qe) >> 31)
 					lps := lower ^ uint32(int32(a-qe)>>31)
 					renorm := lower | uint32(int32(a-0x8000)>>31)
-					nm := e >> 17 & 0x7F
-					next := nm ^ (nm^e>>24)&lps
+					next := (e>>1 ^ e>>8&lps) & 0x7F
 					*cs = cst ^ uint8((uint32(cst)^next)&renorm)
-					d = (e>>16 ^ lps) & 1
+					d = (e ^ lps) & 1
 					a ^= (a ^ qe) & lower
-					c -= qe << 16 &^ lower
+					c -= e &^ 0xFFFF &^ lower
 					n := uint32(bits.LeadingZeros16(uint16(a)))
 					for n > ct {
 						a <<= ct & 31
@@ -722,17 +705,16 @@ func (s *t1Scratch) cleanPass(lut *[512]uint8, p uint) {
 						cs := &s.cx[sl>>1]
 						cst := *cs
 						e := mqTab[cst]
-						qe := e & 0xFFFF
+						qe := e >> 16
 						a -= qe
 						lower := uint32(int32(c>>16-qe) >> 31)
 						lps := lower ^ uint32(int32(a-qe)>>31)
 						renorm := lower | uint32(int32(a-0x8000)>>31)
-						nm := e >> 17 & 0x7F
-						next := nm ^ (nm^e>>24)&lps
+						next := (e>>1 ^ e>>8&lps) & 0x7F
 						*cs = cst ^ uint8((uint32(cst)^next)&renorm)
-						neg = (e>>16 ^ lps) & 1
+						neg = (e ^ lps) & 1
 						a ^= (a ^ qe) & lower
-						c -= qe << 16 &^ lower
+						c -= e &^ 0xFFFF &^ lower
 						n := uint32(bits.LeadingZeros16(uint16(a)))
 						for n > ct {
 							a <<= ct & 31
@@ -760,17 +742,16 @@ func (s *t1Scratch) cleanPass(lut *[512]uint8, p uint) {
 					cs := &s.cx[lut[f>>9&0x1FF]]
 					cst := *cs
 					e := mqTab[cst]
-					qe := e & 0xFFFF
+					qe := e >> 16
 					a -= qe
 					lower := uint32(int32(c>>16-qe) >> 31)
 					lps := lower ^ uint32(int32(a-qe)>>31)
 					renorm := lower | uint32(int32(a-0x8000)>>31)
-					nm := e >> 17 & 0x7F
-					next := nm ^ (nm^e>>24)&lps
+					next := (e>>1 ^ e>>8&lps) & 0x7F
 					*cs = cst ^ uint8((uint32(cst)^next)&renorm)
-					d = (e>>16 ^ lps) & 1
+					d = (e ^ lps) & 1
 					a ^= (a ^ qe) & lower
-					c -= qe << 16 &^ lower
+					c -= e &^ 0xFFFF &^ lower
 					n := uint32(bits.LeadingZeros16(uint16(a)))
 					for n > ct {
 						a <<= ct & 31
@@ -790,17 +771,16 @@ func (s *t1Scratch) cleanPass(lut *[512]uint8, p uint) {
 						cs := &s.cx[sl>>1]
 						cst := *cs
 						e := mqTab[cst]
-						qe := e & 0xFFFF
+						qe := e >> 16
 						a -= qe
 						lower := uint32(int32(c>>16-qe) >> 31)
 						lps := lower ^ uint32(int32(a-qe)>>31)
 						renorm := lower | uint32(int32(a-0x8000)>>31)
-						nm := e >> 17 & 0x7F
-						next := nm ^ (nm^e>>24)&lps
+						next := (e>>1 ^ e>>8&lps) & 0x7F
 						*cs = cst ^ uint8((uint32(cst)^next)&renorm)
-						neg = (e>>16 ^ lps) & 1
+						neg = (e ^ lps) & 1
 						a ^= (a ^ qe) & lower
-						c -= qe << 16 &^ lower
+						c -= e &^ 0xFFFF &^ lower
 						n := uint32(bits.LeadingZeros16(uint16(a)))
 						for n > ct {
 							a <<= ct & 31
