@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -200,5 +201,44 @@ func TestUserIdentityDial(t *testing.T) {
 	}
 	if calls != 2 {
 		t.Fatalf("checker called %d times", calls)
+	}
+}
+
+// TestUserIdentityDCMTKRequest: the A-ASSOCIATE-RQ DCMTK storescu sends
+// with --user alice --password secret --pos-response (a recorded fixture)
+// gets an A-ASSOCIATE-AC carrying the empty server response.
+func TestUserIdentityDCMTKRequest(t *testing.T) {
+	raw, err := os.ReadFile("../pdu/testdata/associate_rq_storescu_user.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rqBytes := fixture(string(raw))
+	x, err := pdu.Decode(rqBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rq := x.(*pdu.AssociateRQ)
+	if !bytes.Contains(rqBytes, idAliceSecretRQ) {
+		t.Fatal("DCMTK's user identity sub-item differs from the fixture")
+	}
+	for _, pass := range []string{"secret", "other"} {
+		pol := basicPolicy()
+		pol.AETitle = rq.CalledAE
+		pol.CheckUserIdentity = func(id *pdu.UserIdentityRQ, _ *pdu.AssociateRQ) ([]byte, bool) {
+			return nil, id != nil && id.Type == 2 && string(id.Primary) == "alice" && string(id.Secondary) == pass
+		}
+		ts := startServer(t, pol, holdHandler(nil))
+		p := dialRaw(t, ts.addr)
+		p.Write(rqBytes)
+		got := readRawPDU(t, p)
+		if pass != "secret" {
+			if !bytes.Equal(got, idRefusedRJ) {
+				t.Fatalf("wrong passcode: got % x", got)
+			}
+			continue
+		}
+		if got[0] != byte(pdu.TypeAssociateAC) || !bytes.HasSuffix(got, idEmptyAC) {
+			t.Fatalf("A-ASSOCIATE-AC % x does not end with the user identity response % x", got, idEmptyAC)
+		}
 	}
 }
