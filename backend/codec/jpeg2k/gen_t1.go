@@ -125,7 +125,7 @@ if f&(@SIG|@PI) == @SIG {
 	ctx := ctxMR + (nz&^mu | mu<<1)
 	var d uint32
 	DECIDE_MR
-	col.m[@R] += d<<p1 - half
+	col.m[@R] += s.radd[d]
 	f |= @MU
 }
 `
@@ -192,8 +192,8 @@ func (s *t1Scratch) refPass(p uint) {
 	a, c, ct := s.mq.a, s.mq.c, s.mq.ct
 	cols := s.cols
 	st, w := s.stride, s.w
-	half := uint32(1) << (p & 31)
-	p1 := (p + 1) & 31
+	// a refinement bit adds half the bit-plane's step, or takes it away
+	s.radd = [2]uint32{-(uint32(1) << (p & 31)), 1 << (p & 31)}
 	for si, k0 := 1, st+1; k0 < len(cols)-st; si, k0 = si+1, k0+st {
 		if s.nsig[si] == 0 {
 			continue // no significant sample to refine

@@ -188,9 +188,10 @@ type t1Scratch struct {
 	cols   []t1Col // (stripes+2) x stride
 	nsig   []int   // significant samples per stripe (with a border entry at each end)
 	w, h   int
-	stride int    // w + 2
-	one    uint32 // the magnitude of a sample that becomes significant
-	up     uint32 // 0 in vertically causal mode, else 1
+	stride int       // w + 2
+	one    uint32    // the magnitude of a sample that becomes significant
+	radd   [2]uint32 // what a refinement bit 0 or 1 adds to a magnitude
+	up     uint32    // 0 in vertically causal mode, else 1
 }
 
 func (s *t1Scratch) reset(w, h int) {

@@ -328,8 +328,8 @@ func (s *t1Scratch) refPass(p uint) {
 	a, c, ct := s.mq.a, s.mq.c, s.mq.ct
 	cols := s.cols
 	st, w := s.stride, s.w
-	half := uint32(1) << (p & 31)
-	p1 := (p + 1) & 31
+	// a refinement bit adds half the bit-plane's step, or takes it away
+	s.radd = [2]uint32{-(uint32(1) << (p & 31)), 1 << (p & 31)}
 	for si, k0 := 1, st+1; k0 < len(cols)-st; si, k0 = si+1, k0+st {
 		if s.nsig[si] == 0 {
 			continue // no significant sample to refine
@@ -374,7 +374,7 @@ func (s *t1Scratch) refPass(p uint) {
 					ct -= n
 				}
 
-				col.m[0] += d<<p1 - half
+				col.m[0] += s.radd[d]
 				f |= 0x10000000
 			}
 			// row 1
@@ -410,7 +410,7 @@ func (s *t1Scratch) refPass(p uint) {
 					ct -= n
 				}
 
-				col.m[1] += d<<p1 - half
+				col.m[1] += s.radd[d]
 				f |= 0x20000000
 			}
 			// row 2
@@ -446,7 +446,7 @@ func (s *t1Scratch) refPass(p uint) {
 					ct -= n
 				}
 
-				col.m[2] += d<<p1 - half
+				col.m[2] += s.radd[d]
 				f |= 0x40000000
 			}
 			// row 3
@@ -482,7 +482,7 @@ func (s *t1Scratch) refPass(p uint) {
 					ct -= n
 				}
 
-				col.m[3] += d<<p1 - half
+				col.m[3] += s.radd[d]
 				f |= 0x80000000
 			}
 			col.f = f
