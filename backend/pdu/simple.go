@@ -279,25 +279,37 @@ func PDataHeader(dst *[12]byte, contextID, flags uint8, dataLen int) {
 }
 
 func decodePData(body []byte) (*PDataTF, error) {
-	p := &PDataTF{}
+	v, err := AppendPDVs(nil, body)
+	if err != nil {
+		return nil, err
+	}
+	return &PDataTF{Values: v}, nil
+}
+
+// AppendPDVs decodes the PDV items of a P-DATA-TF body (the bytes after
+// its 6-byte header) and appends them to dst; their Data alias body. It
+// lets a reader decode into storage it reuses (DecodeBody allocates).
+// Errors are those of DecodeBody for a P-DATA-TF.
+func AppendPDVs(dst []PDV, body []byte) ([]PDV, error) {
+	n0 := len(dst)
 	for len(body) > 0 {
 		if len(body) < 6 {
-			return nil, fmt.Errorf("%w: %d trailing bytes in P-DATA-TF", ErrMalformed, len(body))
+			return dst, fmt.Errorf("%w: %d trailing bytes in P-DATA-TF", ErrMalformed, len(body))
 		}
 		n := binary.BigEndian.Uint32(body)
 		if n < 2 {
-			return nil, fmt.Errorf("%w: PDV item length %d", ErrBadValue, n)
+			return dst, fmt.Errorf("%w: PDV item length %d", ErrBadValue, n)
 		}
 		if uint64(n) > uint64(len(body)-4) {
-			return nil, fmt.Errorf("%w: PDV claims %d bytes, %d left", ErrMalformed, n, len(body)-4)
+			return dst, fmt.Errorf("%w: PDV claims %d bytes, %d left", ErrMalformed, n, len(body)-4)
 		}
-		p.Values = append(p.Values, PDV{ContextID: body[4], Flags: body[5], Data: body[6 : 4+n]})
+		dst = append(dst, PDV{ContextID: body[4], Flags: body[5], Data: body[6 : 4+n]})
 		body = body[4+n:]
 	}
-	if len(p.Values) == 0 {
-		return nil, fmt.Errorf("%w: P-DATA-TF without PDV", ErrMalformed)
+	if len(dst) == n0 {
+		return dst, fmt.Errorf("%w: P-DATA-TF without PDV", ErrMalformed)
 	}
-	return p, nil
+	return dst, nil
 }
 
 // Limits bounds what ReadPDU accepts.

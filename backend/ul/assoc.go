@@ -109,11 +109,12 @@ func (p *PData) Free() {
 	p.buf, p.chunk, p.Values = nil, nil, nil
 }
 
-// rxPData is a received P-DATA-TF with the pooled buffer it lives in.
+// rxPData is a received P-DATA-TF, decoded with the PData handed to the
+// user in one allocation (PDVs alias the receive buffer PData frees).
 type rxPData struct {
-	*pdu.PDataTF
-	buf   []byte   // a buffer of its own, or nil
-	chunk *rxChunk // a shared receive chunk (one reference), or nil
+	pdu.PDataTF
+	data PData
+	one  [1]pdu.PDV // storage of Values for the usual single PDV
 }
 
 // outgoing is what an action sends: a control PDU, or P-DATA PDVs.
@@ -690,7 +691,7 @@ func (a *Association) Receive(ctx context.Context) (*PData, error) {
 func (a *Association) pdata(p pdu.PDU) *PData {
 	switch x := p.(type) {
 	case *rxPData:
-		return &PData{Values: x.Values, buf: x.buf, free: a.free, chunk: x.chunk}
+		return &x.data
 	case *pdu.PDataTF:
 		return &PData{Values: x.Values}
 	}
@@ -795,7 +796,15 @@ func (a *Association) readLoop() {
 			return
 		}
 		t := raw.t
-		p, err := pdu.DecodeBody(t, raw.body)
+		var p pdu.PDU
+		if t == pdu.TypePDataTF {
+			x := &rxPData{}
+			x.Values, err = pdu.AppendPDVs(x.one[:0], raw.body)
+			x.data = PData{Values: x.Values, buf: raw.own, free: a.free, chunk: raw.chunk}
+			p = x
+		} else {
+			p, err = pdu.DecodeBody(t, raw.body)
+		}
 		if err != nil {
 			raw.recycle(a.free)
 			a.invalidPDU(err, false)
@@ -814,9 +823,6 @@ func (a *Association) readLoop() {
 			ev = Evt6
 		case pdu.TypePDataTF:
 			ev = Evt10
-			if raw.chunk != nil || raw.own != nil {
-				p = &rxPData{PDataTF: p.(*pdu.PDataTF), buf: raw.own, chunk: raw.chunk}
-			}
 		case pdu.TypeReleaseRQ:
 			ev = Evt12
 		case pdu.TypeReleaseRP:
