@@ -18,14 +18,14 @@
 //
 // SCP side: a Server accepts connections on a net.Listener, negotiates
 // under a Policy (called-AE check, calling-AE allow-list, accepted
-// abstract and transfer syntaxes, role selection, association limit →
-// A-ASSOCIATE-RJ transient "local limit exceeded", transfer syntax in our
-// order or the requestor's (SyntaxPolicy.RequestorOrder), user identity
-// checked by Policy.CheckUserIdentity when set, with the server response
-// item when asked and A-ASSOCIATE-RJ permanent / ACSE / no reason given
-// when refused), then runs a Handler
-// per association in its own goroutine. SetPolicy swaps the policy at run
-// time. An event hook reports each association for an activity panel.
+// abstract syntaxes, the transfer syntax in our order of preference or,
+// with SyntaxPolicy.RequestorOrder, the requestor's, role selection, user
+// identity checked by Policy.CheckUserIdentity when set: the server
+// response item when asked, A-ASSOCIATE-RJ permanent / ACSE / no reason
+// given when refused; association limit → A-ASSOCIATE-RJ transient "local
+// limit exceeded"), then runs a Handler per association in its own
+// goroutine. SetPolicy swaps the policy at run time. An event hook
+// reports each association for an activity panel.
 //
 // This package knows nothing of DIMSE: it moves PDVs. Package dimse
 // builds messages on SendPDV / Receive.
@@ -36,13 +36,12 @@
 // to about 512 KB (1 to 64 PDUs; the reader then stops reading: TCP
 // back-pressure). Small P-DATA-TF PDUs are decoded in place from 256 KB
 // receive chunks and larger ones read straight into pooled buffers of our
-// maximum length, so a PData's PDVs alias those buffers until
-// PData.Free; senders may frame PDUs in place (SendPData) so that data
-// goes from the caller's buffer to the socket in one write. A Server holds at
-// most 2×MaxAssociations+8 connections. Garbage on the port (an HTTP
-// request, a TLS ClientHello, random bytes) is an invalid PDU: an A-ABORT
-// is sent, the connection closed, one warning logged, and the server goes
-// on.
+// maximum length, so a PData's PDVs alias those buffers until PData.Free;
+// senders may frame PDUs in place (SendPData) so that data goes from the
+// caller's buffer to the socket in one write. A Server holds at most
+// 2×MaxAssociations+8 connections. Garbage on the port (an HTTP request, a
+// TLS ClientHello, random bytes) is an invalid PDU: an A-ABORT is sent,
+// the connection closed, one warning logged, and the server goes on.
 //
 // Lifetimes: an Association owns its net.Conn and closes it; Done is
 // closed when the association ended and Err says why (ErrReleased after
