@@ -78,12 +78,62 @@ func lift53(x []int32, cas int) {
 	}
 }
 
+// hsynth53 is interleave followed by lift53, in two passes that read the
+// low and high halves where they are: out receives the reconstructed line
+// of len(low)+len(high) samples.
+func hsynth53(out, low, high []int32, cas int) {
+	n := len(out)
+	if n <= 1 || len(low) == 0 || len(high) == 0 {
+		interleave(out, low, high, cas)
+		lift53(out, cas)
+		return
+	}
+	nl, nh := len(low), len(high)
+	if cas == 0 {
+		// lows at even positions: X[2i] = L[i] - (H[i-1] + H[i] + 2) >> 2,
+		// H[-1] mirrored to H[0] and H[nh] to H[nh-1]
+		out[0] = low[0] - (high[0]+high[0]+2)>>2
+		i := 1
+		for ; i < nl && i < nh; i++ {
+			out[2*i] = low[i] - (high[i-1]+high[i]+2)>>2
+		}
+		if i < nl {
+			out[2*i] = low[i] - (high[i-1]+high[i-1]+2)>>2
+		}
+		// highs at odd positions: X[2i+1] = H[i] + (X[2i] + X[2i+2]) >> 1
+		for i = 0; 2*i+2 < n; i++ {
+			out[2*i+1] = high[i] + (out[2*i]+out[2*i+2])>>1
+		}
+		if i < nh {
+			out[2*i+1] = high[i] + (out[2*i]+out[2*i])>>1
+		}
+		return
+	}
+	// lows at odd positions: X[2i+1] = L[i] - (H[i] + H[i+1] + 2) >> 2
+	i := 0
+	for ; i+1 < nh && i < nl; i++ {
+		out[2*i+1] = low[i] - (high[i]+high[i+1]+2)>>2
+	}
+	if i < nl {
+		out[2*i+1] = low[i] - (high[i]+high[i]+2)>>2
+	}
+	// highs at even positions: X[2i] = H[i] + (X[2i-1] + X[2i+1]) >> 1
+	out[0] = high[0] + (out[1]+out[1])>>1
+	for i = 1; 2*i+1 < n; i++ {
+		out[2*i] = high[i] + (out[2*i-1]+out[2*i+1])>>1
+	}
+	if i < nh {
+		out[2*i] = high[i] + (out[2*i-1]+out[2*i-1])>>1
+	}
+}
+
+// lift97 runs the four lifting steps of the 9/7 synthesis on an interleaved
+// line whose samples are already scaled.
 func lift97(x []float32, cas int) {
 	n := len(x)
 	if n <= 1 {
 		return
 	}
-	// (the scaling step is done by idwt)
 	step97(x, cas, cDelta97)
 	step97(x, 1-cas, cGamma97)
 	step97(x, cas, cBeta97)
@@ -109,23 +159,35 @@ func step97(x []float32, start int, c float32) {
 	}
 }
 
-// wavelet is one synthesis filter for idwt: lift reconstructs an
-// interleaved row, vlift columns [lo, hi) of interleaved rows. For the 9/7
-// filter the first lifting step, scaling the low samples by kl and the high
-// ones by kh, is done by idwt while it moves the samples into place (the
-// same single product per sample, so the result is unchanged), and lift
-// and vlift skip it.
+// wavelet is one synthesis filter for idwt: hrow reconstructs a row from
+// its low and high halves, vlift columns [lo, hi) of interleaved rows. For
+// the 9/7 filter the first lifting step of the columns, scaling the low
+// samples by kl and the high ones by kh, is done by idwt while it moves
+// the rows into place (the same single product per sample, so the result
+// is unchanged), and vlift skips it.
 type wavelet[T int32 | float32] struct {
-	lift   func(x []T, cas int)
+	hrow   func(out, low, high []T, cas int)
 	vlift  func(buf []T, stride, n, cas, lo, hi int)
 	scaled bool
 	kl, kh T
 }
 
 var (
-	wavelet53 = wavelet[int32]{lift: lift53, vlift: vlift53}
-	wavelet97 = wavelet[float32]{lift: lift97, vlift: vlift97, scaled: true, kl: k97, kh: twoInvK}
+	wavelet53 = wavelet[int32]{hrow: hsynth53, vlift: vlift53}
+	wavelet97 = wavelet[float32]{hrow: hsynth97, vlift: vlift97, scaled: true, kl: k97, kh: twoInvK}
 )
+
+// hsynth97 reconstructs a 9/7 row: the samples are scaled on their way to
+// their interleaved positions, then lifted (a row of one sample is left as
+// it is).
+func hsynth97(out, low, high []float32, cas int) {
+	if len(out) <= 1 {
+		interleave(out, low, high, cas)
+		return
+	}
+	interleaveScaled(out, low, high, cas, k97, twoInvK)
+	lift97(out, cas)
+}
 
 // colBlock is the width of the column strips the vertical synthesis works
 // on, all lifting steps on one strip before the next, so that a strip of a
@@ -146,19 +208,11 @@ func idwt[T int32 | float32](buf []T, stride int, res []resolution, top, workers
 			*tmp = make([]T, need)
 		}
 		t := (*tmp)[:need]
-		// horizontal: interleave each row into t and lift it there (a row
-		// of one sample is left as it is by the 9/7 filter: no scaling)
-		hscale := wv.scaled && rw > 1
+		// horizontal: each row of buf is reconstructed into t
 		parallel(rh, workers, func(lo, hi int) {
 			for y := lo; y < hi; y++ {
 				row := buf[y*stride : y*stride+rw]
-				out := t[y*rw : y*rw+rw]
-				if hscale {
-					interleaveScaled(out, row[:snx], row[snx:], cx, wv.kl, wv.kh)
-				} else {
-					interleave(out, row[:snx], row[snx:], cx)
-				}
-				wv.lift(out, cx)
+				wv.hrow(t[y*rw:y*rw+rw], row[:snx], row[snx:], cx)
 			}
 		})
 		// vertical: rows of t go to their interleaved positions in buf,
