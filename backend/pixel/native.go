@@ -165,11 +165,13 @@ func normalize(b []byte, in *Info, shift int) {
 	}
 	switch w {
 	case 1:
-		for i := range b {
+		n := normalizeLanes(b, 8, bs, shift, signed)
+		for i := n; i < len(b); i++ {
 			b[i] = byte(fix(uint32(b[i])))
 		}
 	case 2:
-		for i := 0; i+1 < len(b); i += 2 {
+		n := normalizeLanes(b, 16, bs, shift, signed)
+		for i := n; i+1 < len(b); i += 2 {
 			binary.LittleEndian.PutUint16(b[i:], uint16(fix(uint32(binary.LittleEndian.Uint16(b[i:])))))
 		}
 	case 4:
@@ -177,6 +179,36 @@ func normalize(b []byte, in *Info, shift int) {
 			binary.LittleEndian.PutUint32(b[i:], fix(binary.LittleEndian.Uint32(b[i:])))
 		}
 	}
+}
+
+// normalizeLanes does normalize's work for 8 or 16-bit samples (lane
+// bits), eight bytes at a time, and returns the number of bytes done (the
+// rest, under eight bytes, is left to the caller). Per 64-bit word: shift
+// every lane right (bits that cross into the lane below land above
+// BitsStored, where the mask clears them), mask, and, when signed, OR the
+// bits above BitsStored into the lanes whose sign bit is set (the lane's
+// sign bit, moved to its bit 0, times the high bits of one lane: no carry
+// crosses lanes). A 512x512 frame of 12-bit CT took longer to normalise
+// sample by sample than to decode from JPEG-LS.
+func normalizeLanes(b []byte, lane, bs, shift int, signed bool) int {
+	lsb := uint64(0x0101010101010101)
+	if lane == 16 {
+		lsb = 0x0001000100010001
+	}
+	low := uint64(1)<<bs - 1
+	high := (uint64(1)<<lane - 1) &^ low
+	mask := low * lsb
+	sh, sb := uint(shift)&63, uint(bs-1)&63 // both < lane
+	n := len(b) &^ 7
+	for i := 0; i < n; i += 8 {
+		p := b[i : i+8 : i+8]
+		v := binary.LittleEndian.Uint64(p) >> sh & mask
+		if signed {
+			v |= (v >> sb & lsb) * high
+		}
+		binary.LittleEndian.PutUint64(p, v)
+	}
+	return n
 }
 
 // clampStored clamps decoded lossy samples (two's complement at
