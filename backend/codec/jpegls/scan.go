@@ -186,9 +186,9 @@ func predict(ra, rb, rc int) int {
 
 // regular decodes one sample in regular mode (T.87 A.4-A.6) for signed
 // context q and the MED prediction px. It is the sample-interleaved path;
-// decodeLine carries the same steps written out in its loop (a call per
-// sample there costs about a tenth of the decoding time), and the stress
-// test checks both against the reference decoders.
+// decodeLine carries the same steps written out in its loop (with the bit
+// cache in registers), and the stress test checks both against the
+// reference decoders.
 func (s *coder) regular(q, px int) int {
 	sign := 1
 	if q < 0 {
