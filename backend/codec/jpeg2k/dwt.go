@@ -134,10 +134,50 @@ func lift97(x []float32, cas int) {
 	if n <= 1 {
 		return
 	}
-	step97(x, cas, cDelta97)
-	step97(x, 1-cas, cGamma97)
-	step97(x, cas, cBeta97)
-	step97(x, 1-cas, cAlpha97)
+	step97x2(x, cas, cDelta97, cGamma97)
+	step97x2(x, cas, cBeta97, cAlpha97)
+}
+
+// step97x2 is step97(x, s, c1) followed by step97(x, 1-s, c2), in one
+// sweep: the second step at q runs as soon as the first has updated q+1.
+// Each sample gets the same operations, in the same order, as in two
+// sweeps. len(x) >= 2.
+func step97x2(x []float32, s int, c1, c2 float32) {
+	n := len(x)
+	if s == 0 {
+		x[0] = x[0] + float32((x[1]+x[1])*c1)
+	}
+	// one pair of updates: the first step at q+1, the second at q
+	pair := func(q int) {
+		if p := q + 1; p < n {
+			r := p + 1
+			if r >= n {
+				r = n - 2
+			}
+			x[p] = x[p] + float32((x[p-1]+x[r])*c1)
+		}
+		l, r := q-1, q+1
+		if q == 0 {
+			l = 1
+		}
+		if r >= n {
+			r = n - 2
+		}
+		x[q] = x[q] + float32((x[l]+x[r])*c2)
+	}
+	q := 1 - s
+	if q == 0 {
+		pair(0)
+		q = 2
+	}
+	for ; q+2 < n; q += 2 {
+		y := x[q-1 : q+3 : q+3]
+		y[2] = y[2] + float32((y[1]+y[3])*c1)
+		y[1] = y[1] + float32((y[0]+y[2])*c2)
+	}
+	for ; q < n; q += 2 {
+		pair(q)
+	}
 }
 
 // step97 is one lifting step of the 9/7 synthesis on the samples of x at
