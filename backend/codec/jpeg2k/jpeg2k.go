@@ -23,6 +23,15 @@
 // (same lifting order and constants), so lossy frames decode to the same
 // values as opj_decompress.
 //
+// Implementation notes. Tier-1 (t1.go, and t1_passes.go, which gen_t1.go
+// writes: run go generate after changing the generator) keeps one uint32
+// state word per stripe column (the significance of the 6x3 window around
+// it, signs, visited and refined bits) beside the four magnitudes, in a
+// grid with a border so that neighbour updates need no tests. The coding
+// passes keep the MQ registers in locals and decide without branches on
+// the decision; the inverse wavelets work on rows from their halves and on
+// columns in strips of 64.
+//
 // Concurrency and lifetimes: a Decoder is safe for concurrent use by several
 // goroutines. Each call decodes its code-blocks and wavelet rows on a bounded
 // pool of goroutines (Workers, default GOMAXPROCS) that ends before the call
