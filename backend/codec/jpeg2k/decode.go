@@ -324,6 +324,9 @@ func (st *tileState) output(img *Image, ox0, oy0, bps, reduce int) error {
 				for x, v := range tc.ibuf[y*tc.w : y*tc.w+tc.w] {
 					vals[x] = min(max(v, lo-shift), hi-shift) + shift
 				}
+			} else if nc == 1 && bps == 2 && hi-lo < 1<<20 {
+				round16(img.Data[2*o:2*o+2*tc.w], tc.fbuf[y*tc.w:y*tc.w+tc.w], lo, hi, shift)
+				continue
 			} else {
 				roundRow(vals, tc.fbuf[y*tc.w:y*tc.w+tc.w], lo, hi, shift)
 			}
@@ -367,6 +370,26 @@ func roundRow(dst []int32, f []float32, lo, hi, shift int32) {
 		}
 		t := float32(v + magic)
 		dst[x] = int32(float32(t-magic)) + shift
+	}
+}
+
+// round16 is roundRow followed by put16 for precisions below 20 bits: it
+// writes little-endian 16-bit samples.
+func round16(dst []byte, f []float32, lo, hi, shift int32) {
+	const magic = 0x1.8p23
+	flo, fhi := float32(lo-shift), float32(hi-shift)
+	dst = dst[:2*len(f)]
+	for x, v := range f {
+		if !(v >= flo) {
+			v = flo
+		}
+		if v > fhi {
+			v = fhi
+		}
+		t := float32(v + magic)
+		r := int32(float32(t-magic)) + shift
+		dst[2*x] = byte(r)
+		dst[2*x+1] = byte(r >> 8)
 	}
 }
 
