@@ -128,32 +128,43 @@ func opjEncodedCT(b testing.TB, src []byte, p codec.Params) []benchFrame {
 	return out
 }
 
-// BenchmarkDecode decodes each frame with the default worker count. The
-// machine may be shared, so it also reports CPU time per frame, which is
-// the figure to compare with BenchmarkOpenJPEG's opj-cpu-ns/frame (bench/
+// BenchmarkDecode decodes each frame with the default worker count, and
+// with one worker (name/1worker). The machine may be shared, so it also
+// reports CPU time per frame; the one-worker figure is the one to compare
+// with BenchmarkOpenJPEG's opj-cpu-ns/frame (single-threaded; bench/
 // decodes two files at once, so per-core efficiency is what counts there).
 func BenchmarkDecode(b *testing.B) {
 	for _, f := range benchFrames(b) {
-		b.Run(f.name, func(b *testing.B) {
-			var d Decoder
-			p := f.params
-			dst := make([]byte, p.FrameSize())
-			b.SetBytes(int64(len(dst)))
-			b.ReportAllocs()
-			c0 := processCPU()
-			n := 0
-			for b.Loop() {
-				if err := d.Decode(f.cs, p, dst); err != nil {
-					b.Fatal(err)
-				}
-				n++
+		for _, workers := range []int{0, 1} {
+			name := f.name
+			if workers == 1 {
+				name += "/1worker"
 			}
-			if cpu := processCPU() - c0; cpu > 0 {
-				b.ReportMetric(float64(cpu.Nanoseconds())/float64(n), "cpu-ns/frame")
-				b.ReportMetric(float64(len(dst))*float64(n)/cpu.Seconds()/1e6, "cpu-MB/s")
-			}
-		})
+			benchDecode(b, name, f, workers)
+		}
 	}
+}
+
+func benchDecode(b *testing.B, name string, f benchFrame, workers int) {
+	b.Run(name, func(b *testing.B) {
+		d := Decoder{Workers: workers}
+		p := f.params
+		dst := make([]byte, p.FrameSize())
+		b.SetBytes(int64(len(dst)))
+		b.ReportAllocs()
+		c0 := processCPU()
+		n := 0
+		for b.Loop() {
+			if err := d.Decode(f.cs, p, dst); err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+		if cpu := processCPU() - c0; cpu > 0 {
+			b.ReportMetric(float64(cpu.Nanoseconds())/float64(n), "cpu-ns/frame")
+			b.ReportMetric(float64(len(dst))*float64(n)/cpu.Seconds()/1e6, "cpu-MB/s")
+		}
+	})
 }
 
 // BenchmarkOpenJPEG times opj_decompress (single-threaded, its default) on
