@@ -103,7 +103,8 @@ func BenchmarkDecodeNoisy(b *testing.B) {
 //     (go test -bench Decode ./bench/ makes it);
 //   - noisy: testdata/noisy.py's CT-like slice with noise (few runs);
 //   - corpus-ct, corpus-mr: the corpus series (small frames of synthetic
-//     piecewise-constant phantoms: runs and per-frame costs).
+//     piecewise-constant phantoms: runs and per-frame costs);
+//   - corpus-us: the corpus ultrasound (8-bit RGB, line interleaved).
 //
 // go test -run '^$' -bench VsCharLS -benchtime 1x
 func BenchmarkVsCharLS(b *testing.B) {
@@ -137,7 +138,7 @@ func BenchmarkVsCharLS(b *testing.B) {
 	}
 	cases = append(cases, bcase{"noisy", [][]byte{noisy}, codec.Params{Rows: 512, Columns: 512, SamplesPerPixel: 1,
 		BitsAllocated: 16, BitsStored: 12, Photometric: "MONOCHROME2"}})
-	for _, kind := range []string{"ct", "mr"} {
+	for _, kind := range []string{"ct", "mr", "us"} {
 		frames, p := benchFrames(b, kind, "jpegls-lossless")
 		cases = append(cases, bcase{"corpus-" + kind, frames, p})
 	}
