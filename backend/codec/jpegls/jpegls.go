@@ -531,6 +531,11 @@ func (s *state) decodeRow(lines []int32, y int, comps []int, ilv int) {
 		}
 		return
 	}
+	// three line-interleaved components of up to 16 bits are stored
+	// together once the row is decoded: one pass over the output row
+	// instead of three strided ones
+	var rgb [3][]int32
+	together := ilv == 1 && len(comps) == 3 && s.nf == 3 && s.bps <= 2
 	for k, c := range comps {
 		base := lines[2*(w+2)*k : 2*(w+2)*(k+1)]
 		prev, cur := base[:w+2], base[w+2:]
@@ -538,7 +543,36 @@ func (s *state) decodeRow(lines []int32, y int, comps []int, ilv int) {
 			prev, cur = cur, prev
 		}
 		cd.decodeLine(prev, cur, k)
-		s.store(cur[1:w+1], 1, y, c)
+		if together {
+			rgb[c] = cur[1 : w+1]
+		} else {
+			s.store(cur[1:w+1], 1, y, c)
+		}
+	}
+	if together {
+		s.store3(y, rgb[0], rgb[1], rgb[2])
+	}
+}
+
+// store3 writes line y of a three-component frame from the lines of its
+// components (1 or 2-byte samples).
+func (s *state) store3(y int, c0, c1, c2 []int32) {
+	w := s.width
+	c0, c1, c2 = c0[:w], c1[:w], c2[:w]
+	if s.bps == 1 {
+		d := s.dst[3*y*w : 3*(y+1)*w]
+		for x := range w {
+			p := d[3*x : 3*x+3 : 3*x+3]
+			p[0], p[1], p[2] = byte(c0[x]), byte(c1[x]), byte(c2[x])
+		}
+		return
+	}
+	d := s.dst[6*y*w : 6*(y+1)*w]
+	for x := range w {
+		p := d[6*x : 6*x+6 : 6*x+6]
+		binary.LittleEndian.PutUint16(p, uint16(c0[x]))
+		binary.LittleEndian.PutUint16(p[2:], uint16(c1[x]))
+		binary.LittleEndian.PutUint16(p[4:], uint16(c2[x]))
 	}
 }
 
