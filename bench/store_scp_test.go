@@ -135,6 +135,7 @@ func BenchmarkReceive1000CT(b *testing.B) {
 						port++
 					}
 					st := startLightboxSCP(b, port, fsync)
+					cpu0 := selfCPU()
 					d := storescuParallel(b, files, par, "LIGHTBOX", port)
 					// Every object is durable when its response goes out;
 					// its index rows follow in the background: the time
@@ -144,6 +145,9 @@ func BenchmarkReceive1000CT(b *testing.B) {
 						b.Fatal(err)
 					}
 					d += time.Since(t1)
+					// CPU per image of the receiving process (less noisy
+					// than the rate on a shared machine).
+					b.ReportMetric(float64((selfCPU()-cpu0).Microseconds())/1000/float64(len(files)), "cpu-ms/img")
 					var n int64
 					st.DB().Model(&store.Instance{}).Count(&n)
 					if int(n) != len(files) {

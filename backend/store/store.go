@@ -266,8 +266,12 @@ type Incoming struct {
 const headSize = 64<<10 + 1024
 
 // writebackChunk: once this many bytes are written and not yet handed to
-// write-back, their write-out is started (sync_file_range, no waiting).
-const writebackChunk = 128 << 10
+// write-back, their write-out is started (sync_file_range, no waiting), so
+// that the sync of a large object waits only for its tail. Objects smaller
+// than this (a CT image) are written out in one piece when committed:
+// measured here, starting the write-out of a 512 KiB image in 128 KiB
+// pieces while it arrived made the receive slower, not faster.
+const writebackChunk = 1 << 20
 
 // NewIncoming creates a temp file for a new object: an unnamed file
 // (O_TMPFILE) in <dir>/tmp where the file system supports it, so that a
