@@ -1,9 +1,13 @@
 // Package importer brings files into the local store: single files, folders
 // (recursively), DICOMDIR sets, and .zip archives.
 //
-// Contract: Run blocks until every path is done or ctx is cancelled; it
-// reports progress through the callback (called from Run's goroutines, at
-// most every 200 ms plus once at the end) and returns a Summary. Nothing in a
+// Contract: Run blocks until every path is done or ctx is cancelled, and
+// until the index rows of what it imported are written; it reports
+// progress through the callback (called from Run's goroutines, at most
+// every 200 ms plus once at the end) and returns a Summary. Files are
+// copied into the store's temp files by a few copiers (a kernel copy for
+// plain files) and made durable in batches (store.CommitAll): one pass of
+// syncs per batch of up to 64 files instead of a wait per file. Nothing in a
 // bad file can stop the import: each file ends as imported, duplicate,
 // skipped (not DICOM), or failed with a reason.
 package importer

@@ -10,8 +10,9 @@
 // Durability. With Options.Fsync on (the default of Lightbox; SetFsync
 // switches it at run time), when Incoming.Commit returns nil:
 //   - the object's bytes and size are on stable storage (fdatasync of the
-//     temp file, after its write-out was started progressively while the
-//     object was written);
+//     temp file; its write-out is started at Commit, and every MiB while a
+//     large object is written, so the sync mostly waits for what is under
+//     way);
 //   - its name in the object tree is on stable storage: the link happens
 //     only after that fdatasync, and the directory holding the name is
 //     fsynced (and so is <dir>/objects when Open created a directory);
@@ -23,6 +24,10 @@
 //     StudyInstances, DB) and the deletes first wait for the rows of every
 //     object committed before the call, so a caller that saw Commit return
 //     sees its rows. Flush waits for them explicitly; Close writes them.
+//
+// Options.OnChange is called once the rows are committed (once per batch
+// for each kind of change, study and series), so a study browser that
+// reloads on it sees them.
 //
 // So the Storage SCP may answer Success as soon as Commit returns. With
 // Fsync off, nothing is synced (a crash of the machine may lose objects
@@ -103,10 +108,11 @@ type TextDecoder func(ds *dcm.DataSet, t dcm.Tag) string
 
 // Options configure a Store.
 type Options struct {
-	Fsync  bool        // fsync files before they are indexed (default on in Open's callers)
+	Fsync  bool        // sync each object (data and name) before Commit returns; Lightbox turns it on by default
 	Text   TextDecoder // nil: bytes taken as UTF-8/ASCII
 	Logger *slog.Logger
-	// OnChange is called after a commit or delete, outside the lock.
+	// OnChange is called (on its own goroutine) once committed objects' rows
+	// are written, and after a delete.
 	OnChange func(Change)
 }
 
