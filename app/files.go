@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,8 +10,10 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 
 	"lightbox/backend/charset"
 	"lightbox/backend/dcm"
@@ -29,6 +32,7 @@ func FilesHandler(a *App) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /files/thumbnail/{series}", a.serveThumbnail)
 	mux.HandleFunc("GET /files/instance/{id}/frame/{n}", a.serveFrame)
+	mux.HandleFunc("GET /files/series/{series}/frames", a.serveSeriesFrames)
 	mux.HandleFunc("GET /files/instance/{id}/meta", a.serveMeta)
 	mux.HandleFunc("GET /files/instance/{id}/tags", a.serveTags)
 	mux.HandleFunc("GET /files/instance/{id}/file", a.serveFile)
@@ -280,4 +284,166 @@ func (a *App) serveUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(res)
+}
+
+// Bulk frames of a series: GET /files/series/<uid>/frames[?ids=7,3,9]
+//
+// One streamed response with frame 0 of many instances of a series (the MPR
+// volume loader's 500 requests become one). ids lists instance ids of the
+// series in the order wanted (the viewer asks for the middle slice first);
+// without ids, every instance of the series, middle first. Instances are
+// decoded by a few workers and written as they complete, each as a record:
+//
+//	uint32 LE  position of the instance in the ids list
+//	uint32 LE  instance id
+//	uint32 LE  payload length L
+//	uint8      status: 0 = payload is the decoded frame (as GET .../frame/0),
+//	           1 = payload is an error message (UTF-8)
+//	uint8      data type code, index into FrameDataTypes (0 when status is 1)
+//	uint16     0 (reserved)
+//	L bytes    payload
+//
+// The header X-Lightbox-Count holds the number of records. Memory is bounded
+// by the number of workers: at most one decoded frame each is waiting.
+
+// FrameDataTypes are the X-Lightbox-Data-Type values in record code order.
+var FrameDataTypes = []string{"uint8", "int8", "uint16", "int16", "uint32", "int32", "rgb8", "rgb16"}
+
+// maxBulkFrames bounds the ids of one bulk request.
+const maxBulkFrames = 20000
+
+// bulkRecordHeader is the size of a record header.
+const bulkRecordHeader = 16
+
+// errNotInSeries: an id of the request is not an instance of the series.
+var errNotInSeries = errors.New("instance is not in the series")
+
+// parseBulkIDs parses the ids parameter against the instances of a series.
+func parseBulkIDs(raw string, insts []store.Instance) ([]store.Instance, error) {
+	byID := make(map[uint]store.Instance, len(insts))
+	for _, in := range insts {
+		byID[in.ID] = in
+	}
+	if raw == "" {
+		return middleFirst(insts), nil
+	}
+	if n := strings.Count(raw, ",") + 1; n > maxBulkFrames {
+		return nil, fmt.Errorf("%d ids, at most %d", n, maxBulkFrames)
+	}
+	parts := strings.Split(raw, ",")
+	out := make([]store.Instance, 0, len(parts))
+	for _, p := range parts {
+		id, err := strconv.ParseUint(strings.TrimSpace(p), 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("bad instance id %q", p)
+		}
+		in, ok := byID[uint(id)]
+		if !ok {
+			return nil, fmt.Errorf("%w: %d", errNotInSeries, id)
+		}
+		out = append(out, in)
+	}
+	return out, nil
+}
+
+type bulkFrame struct {
+	pos  int
+	id   uint
+	data []byte
+	code int
+	err  error
+}
+
+func (a *App) decodeFirstFrame(ctx context.Context, in *store.Instance) ([]byte, int, error) {
+	img, err := a.openImage(in)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer img.Close()
+	b, typ, err := img.FrameForViewer(ctx, 0)
+	if err != nil {
+		return nil, 0, err
+	}
+	for i, t := range FrameDataTypes {
+		if t == typ {
+			return b, i, nil
+		}
+	}
+	return nil, 0, fmt.Errorf("unknown data type %q", typ)
+}
+
+func (a *App) serveSeriesFrames(w http.ResponseWriter, r *http.Request) {
+	uid := r.PathValue("series")
+	if u, err := url.PathUnescape(uid); err == nil {
+		uid = u
+	}
+	insts, err := a.store.Instances(r.Context(), uid)
+	if err != nil {
+		writeError(w, statusOf(err), err)
+		return
+	}
+	list, err := parseBulkIDs(r.URL.Query().Get("ids"), insts)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	workers := min(4, runtime.GOMAXPROCS(0), max(1, len(list)))
+	jobs := make(chan int)
+	done := make(chan bulkFrame, workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for pos := range jobs {
+				b, code, err := a.decodeFirstFrame(ctx, &list[pos])
+				select {
+				case done <- bulkFrame{pos: pos, id: list[pos].ID, data: b, code: code, err: err}:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		for pos := range list {
+			select {
+			case jobs <- pos:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(done) }()
+
+	h := w.Header()
+	h.Set("Content-Type", "application/octet-stream")
+	h.Set("X-Lightbox-Count", strconv.Itoa(len(list)))
+	h.Set("Cache-Control", "no-store")
+	flusher, _ := w.(http.Flusher)
+	var head [bulkRecordHeader]byte
+	for f := range done {
+		payload, status := f.data, byte(0)
+		if f.err != nil {
+			payload, status, f.code = []byte(f.err.Error()), 1, 0
+		}
+		binary.LittleEndian.PutUint32(head[0:], uint32(f.pos))
+		binary.LittleEndian.PutUint32(head[4:], uint32(f.id))
+		binary.LittleEndian.PutUint32(head[8:], uint32(len(payload)))
+		head[12], head[13], head[14], head[15] = status, byte(f.code), 0, 0
+		if _, err := w.Write(head[:]); err != nil {
+			cancel()
+			continue // drain: the workers stop at ctx
+		}
+		if _, err := w.Write(payload); err != nil {
+			cancel()
+			continue
+		}
+		if flusher != nil {
+			flusher.Flush()
+		}
+	}
 }

@@ -15,12 +15,13 @@
 import { cache, imageLoader, utilities, type Types } from '@cornerstonejs/core';
 import { files, type InstanceMeta } from '../api/api';
 import { ensureMeta, isColorMeta, parseImageId, SCHEME, spacingOf } from './meta';
+import { BulkMissing, bulkFor } from './bulk';
 
 type Mono = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array;
 type TargetType = 'Uint8Array' | 'Int16Array' | 'Uint16Array' | 'Float32Array';
 
 /** Statistics for the HUD/tests: how many frames came over the wire and how long they took. */
-export const loaderStats = { frames: 0, bytes: 0, ms: 0, errors: 0 };
+export const loaderStats = { frames: 0, bytes: 0, ms: 0, errors: 0, bulkFrames: 0 };
 
 export function setMemoryBudget(bytes: number): void {
   cache.setMaxCacheSize(bytes);
@@ -207,9 +208,19 @@ function rgbCanvas(data: Uint8Array, w: number, h: number): HTMLCanvasElement {
   return c;
 }
 
-/** Fetches one decoded frame. */
+/** Fetches one decoded frame (from a running bulk stream of its series when there is one). */
 export async function fetchFrame(id: number, frame: number, signal?: AbortSignal): Promise<{ buf: ArrayBuffer; dt: string }> {
   const t0 = performance.now();
+  const bulk = frame === 0 ? bulkFor(id) : undefined;
+  if (bulk) {
+    try {
+      const f = await bulk.take(id);
+      loaderStats.bulkFrames++;
+      return f;
+    } catch (e) {
+      if (!(e instanceof BulkMissing)) throw e;
+    }
+  }
   const resp = await fetch(files.frame(id, frame), { credentials: 'same-origin', signal });
   if (!resp.ok) {
     const text = await resp.text().catch(() => '');

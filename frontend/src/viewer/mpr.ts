@@ -8,6 +8,7 @@
 import {
   Enums,
   cache,
+  eventTarget,
   setVolumesForViewports,
   utilities as csUtils,
   volumeLoader,
@@ -137,10 +138,38 @@ export class MprView {
         poll();
       }
     });
+    // Frames already in the image cache (shown in a stack) complete the volume at
+    // once: attach it to the views only then, so its texture is uploaded once
+    // instead of slice by slice and then again as a whole.
+    const cached = imageIds.every((id) => cache.getImage(id));
+    // While slices stream in, Cornerstone re-renders every view after each 2% of
+    // them; without a GPU each render of three views costs hundreds of ms. Render
+    // at the first slice and at each quarter instead (and when complete).
+    let firstSlice: Promise<void> = Promise.resolve();
+    if (!cached && !volume.loadStatus?.loaded) {
+      (volume as unknown as { autoRenderOnLoad: boolean }).autoRenderOnLoad = false;
+      const n = imageIds.length;
+      let mark = 1;
+      let first: () => void = () => undefined;
+      firstSlice = new Promise((r) => (first = r));
+      const onSlice = ((ev: CustomEvent) => {
+        if (ev.detail?.volumeId !== this.volumeId) return;
+        const done = ev.detail.framesProcessed ?? 0;
+        if (done < mark) return;
+        first();
+        mark = done + Math.ceil(n / 4);
+        if (this.cells.length && done < n) this.engine.render();
+      }) as EventListener;
+      eventTarget.addEventListener(Enums.Events.IMAGE_VOLUME_MODIFIED, onSlice);
+      void loaded.then(() => {
+        first();
+        eventTarget.removeEventListener(Enums.Events.IMAGE_VOLUME_MODIFIED, onSlice);
+      });
+    }
     volume.load();
     // 3D rendering is expensive without a GPU: render once the volume is complete
     // instead of on every arriving slice. MPR shows slices as they stream in.
-    if (this.kind === '3d') await loaded;
+    if (this.kind === '3d' || cached) await loaded;
     await setVolumesForViewports(
       this.engine,
       [{ volumeId: this.volumeId }],
@@ -158,11 +187,19 @@ export class MprView {
       group.setToolActive(tools.ZoomTool.toolName, { bindings: [{ mouseButton: MouseBindings.Secondary }] });
       this.setPreset(this.meta0.modality === 'MR' ? 'MR-Default' : 'CT-Bone');
     }
+    await firstSlice;
     this.engine.render();
+    await this.rendered();
     this.readyMs = performance.now() - this.t0;
     await loaded;
-    this.loadedMs = performance.now() - this.t0;
     this.engine.render();
+    await this.rendered();
+    this.loadedMs = performance.now() - this.t0;
+  }
+
+  /** Resolves after the engine has drawn the frames requested so far (its render runs in an animation frame). */
+  private rendered(): Promise<void> {
+    return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
   }
 
   private buildControls(): void {

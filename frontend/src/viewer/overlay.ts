@@ -4,7 +4,7 @@
 import { utilities as csUtils, type Types } from '@cornerstonejs/core';
 import type { InstanceMeta } from '../api/api';
 import { markers } from './geometry';
-import { describe, spacingOf } from './meta';
+import { describe, orientationOf, spacingOf } from './meta';
 
 export interface OverlayDom {
   root: HTMLDivElement;
@@ -89,7 +89,15 @@ export function updateOverlay(o: OverlayDom, vp: Types.IViewport | undefined, st
   const sexAge = [d.patientSex, d.patientAge].filter(Boolean).join(' ');
   lines(o.tl, [d.patientName, d.patientID && `ID: ${d.patientID}`, sexAge, d.institution]);
   lines(o.tr, [d.studyDate, d.studyDescription, d.seriesDescription, st.label]);
-  const loc = m.imagePositionPatient || m.sliceLocation ? `Loc: ${fmt(m.sliceLocation)} mm` : '';
+  // Slice Location, else the position along the slice normal (Image Position on the normal).
+  let where = typeof m.sliceLocation === 'number' ? m.sliceLocation : NaN;
+  const ipp = m.imagePositionPatient;
+  if (!Number.isFinite(where) && ipp && ipp.length === 3) {
+    const { row, col, valid } = orientationOf(m);
+    const n = [row[1] * col[2] - row[2] * col[1], row[2] * col[0] - row[0] * col[2], row[0] * col[1] - row[1] * col[0]];
+    if (valid) where = ipp[0] * n[0] + ipp[1] * n[1] + ipp[2] * n[2];
+  }
+  const loc = Number.isFinite(where) ? `Loc: ${fmt(where)} mm` : '';
   if (st.reformat) {
     lines(o.bl, [`Se: ${m.seriesNumber}`, st.reformat !== '3D' ? `Sl: ${st.index + 1}/${st.count}` : '', st.reformat]);
   } else lines(o.bl, [

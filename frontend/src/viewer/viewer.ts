@@ -8,6 +8,7 @@
 import {
   Enums,
   RenderingEngine,
+  cache,
   eventTarget,
   imageLoader,
   utilities as csUtils,
@@ -17,10 +18,11 @@ import {
 import * as tools from '@cornerstonejs/tools';
 import { api, on, type Instance, type InstanceMeta, type Series } from '../api/api';
 import { showView } from '../shell';
-import { ensureCornerstone, stackRenderMode, useStackRendering } from './cs';
+import { alignCpuPixelCentres, ensureCornerstone, stackRenderMode, useStackRendering } from './cs';
 import { describeRenderMode } from './rendermode';
 import { loaderStats, Prefetcher } from './loader';
-import { cachedMeta, ensureMeta, fileWindows, imageIdFor, metaForImageId, parseImageId, spacingOf } from './meta';
+import { BulkFrames } from './bulk';
+import { cachedMeta, ensureMeta, ensureMetas, fileWindows, imageIdFor, metaForImageId, parseImageId, spacingOf } from './meta';
 import { createOverlay, updateOverlay, type OverlayDom } from './overlay';
 import { Measurements } from './measurements';
 import { TagBrowser } from './tags';
@@ -128,6 +130,7 @@ export class Viewer {
   private help: HTMLElement | null = null;
   private syncScroll = false;
   private refLines = false;
+  private refSource = '';
   private openSeq = 0;
   private unsubStore: (() => void) | null = null;
   private beforeMpr: { series: string; index: number }[] = [];
@@ -444,6 +447,7 @@ export class Viewer {
     }
     useStackRendering(true);
     engine.setViewports(inputs);
+    for (const c of this.cells) alignCpuPixelCentres(engine.getViewport(c.vpId));
     const g = tools.ToolGroupManager.getToolGroup(STACK_GROUP)!;
     for (const c of this.cells) g.addViewport(c.vpId, ENGINE_ID);
     for (const b of this.layoutButtons) b.classList.toggle('active', b.dataset.layout === `${rows}x${cols}`);
@@ -525,12 +529,22 @@ export class Viewer {
       if (vp) void vp.setImageIdIndex(Number(scroll.value));
     });
     const E = Enums.Events;
-    element.addEventListener(E.IMAGE_RENDERED, () => this.refreshOverlay(cell));
+    // The CPU path changes slices without a camera event, which is what the
+    // reference-lines tool listens to: once the source shows its new slice, tell it.
+    let refMoved = false;
+    element.addEventListener(E.IMAGE_RENDERED, () => {
+      this.refreshOverlay(cell);
+      if (refMoved && stackRenderMode().mode === 'cpu' && this.refLines && this.refSource === cell.vpId) {
+        tools.ToolGroupManager.getToolGroup(STACK_GROUP)?.setToolConfiguration(tools.ReferenceLinesTool.toolName, { sourceViewportId: cell.vpId });
+      }
+      refMoved = false;
+    });
     element.addEventListener(E.STACK_NEW_IMAGE, ((ev: CustomEvent) => {
       const idx = ev.detail?.imageIdIndex ?? 0;
       cell.prefetch.update(idx);
       this.syncScrollbar(cell);
       if (this.syncScroll && !cell.cine) this.syncOthers(cell);
+      if (this.refLines && this.refSource === cell.vpId) refMoved = true;
       if (cell.index === this.active) this.tags.show(ev.detail?.imageId);
     }) as EventListener);
     return cell;
@@ -730,6 +744,7 @@ export class Viewer {
     const c = this.cells[this.active];
     if (g && c) {
       if (this.refLines) {
+        this.refSource = c.vpId;
         g.setToolConfiguration(tools.ReferenceLinesTool.toolName, { sourceViewportId: c.vpId });
         g.setToolEnabled(tools.ReferenceLinesTool.toolName);
       } else {
@@ -929,7 +944,7 @@ export class Viewer {
     const engine = this.ensureEngine();
     this.setStatus('Preparing the volume…');
     const ids = [...new Set(e.imageIds.map((i) => parseImageId(i)!.id))];
-    const metas = await Promise.all(ids.map((i) => ensureMeta(i)));
+    const metas = await ensureMetas(ids);
     const idx = this.stackVp(c)?.getCurrentImageIdIndex() ?? 0;
     const mpr = new MprView(engine, kind, this.grid, this.mprSlot);
     const t0 = performance.now();
@@ -950,10 +965,22 @@ export class Viewer {
     this.mpr = mpr;
     this.toolbar.querySelector(`[data-action="${kind}"]`)?.classList.add('active');
     this.root.classList.add('mpr-mode');
+    // Slices not in the cache yet come in one stream, the one in view first and
+    // then outwards, instead of one request each.
+    const missing = check.sorted.filter((m) => !cache.getImageLoadObject(imageIdFor(m.id, 0)));
+    let bulk: BulkFrames | null = null;
+    if (missing.length >= 8) {
+      const here = parseImageId(e.imageIds[idx] ?? '')?.id;
+      const centre = Math.max(0, check.sorted.findIndex((m) => m.id === here));
+      const order = [...missing].sort((a, b) => Math.abs(check.sorted.indexOf(a) - centre) - Math.abs(check.sorted.indexOf(b) - centre));
+      bulk = new BulkFrames(e.series.seriesInstanceUID, order.map((m) => m.id));
+    }
     try {
       await mpr.open(check.sorted, e.series.seriesInstanceUID, idx);
-      this.setStatus(`${kind === 'mpr' ? 'MPR' : '3D'} ready in ${Math.round(performance.now() - t0)} ms (${check.sorted.length} slices, spacing ${check.spacing.toFixed(2)} mm)`);
+      const via = bulk ? `, ${bulk.stats.records} in one stream` : '';
+      this.setStatus(`${kind === 'mpr' ? 'MPR' : '3D'} ready in ${Math.round(performance.now() - t0)} ms (${check.sorted.length} slices${via}, spacing ${check.spacing.toFixed(2)} mm)`);
     } catch (err) {
+      bulk?.cancel();
       this.setStatus(`Cannot build the volume: ${err instanceof Error ? err.message : String(err)}`, true);
     }
   }
