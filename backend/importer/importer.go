@@ -52,7 +52,7 @@ func (s Summary) Done() int { return s.Imported + s.Duplicates + s.Skipped + len
 
 // Options for an import.
 type Options struct {
-	Workers  int                       // copiers; default 2 (the copy is kernel CPU; syncs are batched)
+	Workers  int                       // copiers; default 4 (measured best on 2 cores: copies overlap the batch syncs)
 	Progress func(Summary)             // optional
 	Source   string                    // recorded as the instances' source; default the path
 	Skipped  func(item, reason string) // optional, each non-DICOM file
@@ -68,7 +68,7 @@ type item struct {
 func Run(ctx context.Context, st *store.Store, paths []string, opt Options) Summary {
 	start := time.Now()
 	if opt.Workers <= 0 {
-		opt.Workers = 2
+		opt.Workers = 4
 	}
 	var (
 		mu   sync.Mutex

@@ -511,6 +511,9 @@ func (in *Incoming) prepare(ctx context.Context, source string, expect *Expect) 
 			StudyInstanceUID: info.study.StudyInstanceUID, SeriesInstanceUID: info.series.SeriesInstanceUID, Size: in.n}}, nil
 }
 
+// syncParallel bounds the files CommitAll syncs at once.
+const syncParallel = 8
+
 // Pending is one object of CommitAll.
 type Pending struct {
 	In     *Incoming
@@ -542,16 +545,31 @@ func (s *Store) CommitAll(ctx context.Context, items []Pending) []Committed {
 		}
 		reqs[i], out[i].Err = it.In.prepare(ctx, it.Source, it.Expect)
 	}
+	// Sync the files in parallel: concurrent syncs share the disk's cache
+	// flushes, where one after the other each waits for its own.
+	errs := make([]error, len(reqs))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, syncParallel)
+	for i, r := range reqs {
+		if r == nil || !r.durable {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			errs[i] = syncData(r.in.f)
+		}()
+	}
+	wg.Wait()
 	var todo []*commitReq
 	for i, r := range reqs {
 		if r == nil {
 			continue
 		}
-		if r.durable {
-			if err := syncData(r.in.f); err != nil {
-				out[i].Err = wrapSpace(err)
-				continue
-			}
+		if errs[i] != nil {
+			out[i].Err = wrapSpace(errs[i])
+			continue
 		}
 		todo = append(todo, r)
 	}
