@@ -104,8 +104,19 @@ func (d *Decoder) Decode(src []byte, p codec.Params, dst []byte) error {
 	if len(dst) != p.FrameSize() {
 		return fmt.Errorf("jpeg2k: %w: dst has %d bytes, want %d", codec.ErrMismatch, len(dst), p.FrameSize())
 	}
-	_, err := d.decode(src, p, 0, dst)
-	return err
+	if _, err := d.decode(src, p, 0, dst); err != nil {
+		return err
+	}
+	// A stream without a multiple component transform holds the samples
+	// as the data set labels them: YBR_FULL ones are converted here, as
+	// every codec returns colour as RGB (with the transform, the stream's
+	// own inverse already gave RGB).
+	if (p.Photometric == "YBR_FULL" || p.Photometric == "YBR_FULL_422") && p.SamplesPerPixel == 3 {
+		if info, err := ReadInfo(src); err == nil && !info.MCT && info.Components == 3 {
+			codec.YBRFullToRGB(dst, (p.BitsAllocated+7)/8, p.BitsStored)
+		}
+	}
+	return nil
 }
 
 // DecodeReduced decodes the frame with the `discard` highest resolution
