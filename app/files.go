@@ -33,6 +33,7 @@ func FilesHandler(a *App) http.Handler {
 	mux.HandleFunc("GET /files/thumbnail/{series}", a.serveThumbnail)
 	mux.HandleFunc("GET /files/instance/{id}/frame/{n}", a.serveFrame)
 	mux.HandleFunc("GET /files/series/{series}/frames", a.serveSeriesFrames)
+	mux.HandleFunc("GET /files/series/{series}/meta", a.serveSeriesMeta)
 	mux.HandleFunc("GET /files/instance/{id}/meta", a.serveMeta)
 	mux.HandleFunc("GET /files/instance/{id}/tags", a.serveTags)
 	mux.HandleFunc("GET /files/instance/{id}/file", a.serveFile)
@@ -187,24 +188,77 @@ func (a *App) serveMeta(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	m, err := a.instanceMeta(in)
+	if err != nil {
+		writeError(w, http.StatusUnprocessableEntity, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(m)
+}
+
+// instanceMeta describes one stored instance; an error only when the file
+// cannot be parsed at all (an undecodable image is described, with Error set).
+func (a *App) instanceMeta(in *store.Instance) (*InstanceMeta, error) {
 	img, err := a.openImage(in)
-	var m *InstanceMeta
 	if err != nil {
 		// Not an image (or an undecodable one): still describe it.
 		f, perr := dcm.ParseFile(a.store.ObjectPath(in), dcm.Options{StopBeforePixels: true})
 		if perr != nil {
-			writeError(w, http.StatusUnprocessableEntity, perr)
-			return
+			return nil, perr
 		}
 		defer f.Close()
-		m = a.buildMeta(in, f, nil)
+		m := a.buildMeta(in, f, nil)
 		m.Error = err.Error()
-	} else {
-		defer img.Close()
-		m = a.buildMeta(in, img.File, img)
+		return m, nil
+	}
+	defer img.Close()
+	return a.buildMeta(in, img.File, img), nil
+}
+
+// serveSeriesMeta answers GET /files/series/<uid>/meta: the InstanceMeta of
+// every instance of a series in one JSON array, in ListInstances order (the
+// viewer needs all of them for MPR and synchronised scrolling). An instance
+// whose file cannot be parsed is {id, error}.
+func (a *App) serveSeriesMeta(w http.ResponseWriter, r *http.Request) {
+	uid := r.PathValue("series")
+	if u, err := url.PathUnescape(uid); err == nil {
+		uid = u
+	}
+	insts, err := a.store.Instances(r.Context(), uid)
+	if err != nil {
+		writeError(w, statusOf(err), err)
+		return
+	}
+	out := make([]*InstanceMeta, len(insts))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(4, runtime.GOMAXPROCS(0), max(1, len(insts))) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				m, err := a.instanceMeta(&insts[i])
+				if err != nil {
+					m = &InstanceMeta{ID: insts[i].ID, Error: err.Error()}
+				}
+				out[i] = m
+			}
+		}()
+	}
+	for i := range insts {
+		if r.Context().Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := r.Context().Err(); err != nil {
+		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(m)
+	json.NewEncoder(w).Encode(out)
 }
 
 func (a *App) serveTags(w http.ResponseWriter, r *http.Request) {

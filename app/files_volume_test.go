@@ -3,11 +3,13 @@ package app
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -154,10 +156,40 @@ func TestSeriesFramesBulk(t *testing.T) {
 		})
 	}
 
+	// All metas in one response: the same as the single-instance endpoint, in ListInstances order.
+	resp, err := http.Get(srv.URL + "/files/series/" + url.PathEscape(uid) + "/meta")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var metas []map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&metas); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("series meta: HTTP %d, %v", resp.StatusCode, err)
+	}
+	resp.Body.Close()
+	if len(metas) != len(insts) {
+		t.Fatalf("%d metas, want %d", len(metas), len(insts))
+	}
+	for i, m := range metas {
+		one, err := http.Get(fmt.Sprintf("%s/files/instance/%d/meta", srv.URL, insts[i].ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want map[string]any
+		json.NewDecoder(one.Body).Decode(&want)
+		one.Body.Close()
+		if !reflect.DeepEqual(m, want) {
+			t.Fatalf("meta %d differs from the single-instance one:\n%v\n%v", i, m, want)
+		}
+		if m["instanceNumber"] != float64(i+1) || m["rows"] != float64(128) {
+			t.Fatalf("meta %d: instance %v, rows %v", i, m["instanceNumber"], m["rows"])
+		}
+	}
+
 	for _, tc := range []struct {
 		name, path string
 		status     int
 	}{
+		{"meta of an unknown series", "/files/series/1.2.3.4/meta", 404},
 		{"bad id", "/files/series/" + url.PathEscape(uid) + "/frames?ids=1,x", 400},
 		{"negative id", "/files/series/" + url.PathEscape(uid) + "/frames?ids=-1", 400},
 		{"id of no instance of the series", "/files/series/" + url.PathEscape(uid) + "/frames?ids=999999", 400},

@@ -52,6 +52,27 @@ export function ensureMeta(id: number, signal?: AbortSignal): Promise<InstanceMe
   return p;
 }
 
+const seriesPending = new Map<string, Promise<void>>();
+
+/**
+ * Fetches the metas of every instance of a series in one request
+ * (GET files/series/<uid>/meta) into the store; once per series at a time.
+ */
+export function ensureSeriesMetas(seriesUID: string, signal?: AbortSignal): Promise<void> {
+  let p = seriesPending.get(seriesUID);
+  if (!p) {
+    p = (async () => {
+      const resp = await fetch(`files/series/${encodeURIComponent(seriesUID)}/meta`, { credentials: 'same-origin', signal });
+      if (!resp.ok) throw new Error(`metas of series ${seriesUID}: HTTP ${resp.status}`);
+      const list = (await resp.json()) as InstanceMeta[];
+      for (const m of list) if (m && typeof m.id === 'number' && m.rows !== undefined && !metas.has(m.id)) metas.set(m.id, m);
+    })();
+    seriesPending.set(seriesUID, p);
+    p.catch(() => undefined).finally(() => seriesPending.delete(seriesUID));
+  }
+  return p;
+}
+
 /** Fetches the metas of many instances with bounded concurrency. */
 export async function ensureMetas(ids: number[], concurrency = 8, signal?: AbortSignal): Promise<InstanceMeta[]> {
   const out: InstanceMeta[] = new Array(ids.length);

@@ -22,7 +22,7 @@ import { alignCpuPixelCentres, ensureCornerstone, stackRenderMode, useStackRende
 import { describeRenderMode } from './rendermode';
 import { loaderStats, Prefetcher } from './loader';
 import { BulkFrames } from './bulk';
-import { cachedMeta, ensureMeta, ensureMetas, fileWindows, imageIdFor, metaForImageId, parseImageId, spacingOf } from './meta';
+import { cachedMeta, ensureMetas, ensureSeriesMetas, fileWindows, imageIdFor, metaForImageId, parseImageId, spacingOf } from './meta';
 import { createOverlay, updateOverlay, type OverlayDom } from './overlay';
 import { Measurements } from './measurements';
 import { TagBrowser } from './tags';
@@ -603,7 +603,11 @@ export class Viewer {
       cell.root.classList.add('has-image');
       this.syncScrollbar(cell);
       if (e.imageIds.length <= 64) cell.prefetch.all();
-      else cell.prefetch.update(index);
+      else {
+        cell.prefetch.update(index);
+        // The other slices' metas in one request: then loading a slice is one request, not two.
+        void ensureSeriesMetas(seriesUID).catch(() => undefined);
+      }
       if (cell.index === this.active) this.setActive(cell.index);
       this.setStatus(`${e.series.modality} ${e.series.seriesDescription}: ${e.imageIds.length} images, first in ${Math.round(performance.now() - t0)} ms`);
       this.root.dispatchEvent(new CustomEvent('lb-series-loaded', { detail: { cell: cell.index, seriesUID } }));
@@ -732,7 +736,12 @@ export class Viewer {
       // Metas of every shown series are needed to match positions.
       for (const c of this.cells) {
         const ids = [...new Set(c.imageIds.map((i) => parseImageId(i)!.id))];
-        void Promise.all(ids.map((i) => ensureMeta(i).catch(() => undefined)));
+        if (c.seriesUID) {
+          void ensureSeriesMetas(c.seriesUID)
+            .catch(() => undefined)
+            .then(() => ensureMetas(ids))
+            .catch(() => undefined);
+        }
       }
     }
     this.setStatus(this.syncScroll ? 'Synchronised scrolling on' : 'Synchronised scrolling off');
@@ -944,6 +953,8 @@ export class Viewer {
     const engine = this.ensureEngine();
     this.setStatus('Preparing the volume…');
     const ids = [...new Set(e.imageIds.map((i) => parseImageId(i)!.id))];
+    // One request for the whole series; single requests for whatever it missed.
+    await ensureSeriesMetas(e.series.seriesInstanceUID).catch(() => undefined);
     const metas = await ensureMetas(ids);
     const idx = this.stackVp(c)?.getCurrentImageIdIndex() ?? 0;
     const mpr = new MprView(engine, kind, this.grid, this.mprSlot);
