@@ -123,10 +123,10 @@ func tempDir(b *testing.B) string {
 // BenchmarkRetrieve1000CT retrieves the 1000-image 512x512 CT study from
 // Orthanc (loaded once per run through its REST API) by C-GET and by C-MOVE:
 // DCMTK (getscu into a folder; movescu with storescp writing files, no
-// fsync) and Lightbox (qr.Get / qr.Move into a store, fsync'd and indexed
-// before each C-STORE response, and without fsync), in one run. Every
-// contender must have all 1000 instances (files or index rows) before its
-// time counts.
+// fsync) and Lightbox (qr.Get / qr.Move into a store, each object synced,
+// data and name, before its C-STORE response, and without fsync), in one
+// run. Every contender must have all 1000 instances (files, or index rows
+// written by the store's background indexer) before its time counts.
 //
 //	go test -run '^$' -bench Retrieve1000CT -benchtime 1x ./bench/
 func BenchmarkRetrieve1000CT(b *testing.B) {
