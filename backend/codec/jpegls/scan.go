@@ -179,9 +179,17 @@ func (s *coder) context(d1, d2, d3 int) int {
 }
 
 // predict is the MED predictor of T.87 A.4.1, which is the median of ra,
-// rb and ra+rb-rc.
+// rb and ra+rb-rc. It is written with masks: the compiler turns min and
+// max here into branches, which noisy images and edges mispredict.
 func predict(ra, rb, rc int) int {
-	return min(max(ra+rb-rc, min(ra, rb)), max(ra, rb))
+	d := ra - rb
+	d &= d >> 63
+	lo, hi := rb+d, ra-d // min(ra, rb), max(ra, rb)
+	g := ra + rb - rc
+	t := hi - g
+	g += t & (t >> 63) // min(g, hi)
+	u := g - lo
+	return lo + u&^(u>>63) // max(g, lo)
 }
 
 // regular decodes one sample in regular mode (T.87 A.4-A.6) for signed
