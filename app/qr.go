@@ -208,12 +208,22 @@ func (a *App) runRetrieve(ctx context.Context, j *job, n nodes.Node, req Retriev
 	// ctx cancellation must reach the peer as C-CANCEL, not as a dropped
 	// association: the exchange itself runs on a context that outlives it.
 	xctx := context.WithoutCancel(ctx)
+	// Bytes come from one aggregate query of the store, at most 4 times a
+	// second (a pending response may come per instance).
+	var bytesAt time.Time
+	var bytes int64
 	onPending := func(p qr.Progress) {
+		if time.Since(bytesAt) > 250*time.Millisecond {
+			bytesAt = time.Now()
+			if t, err := a.store.Count(a.ctx, req.StudyUID, req.SeriesUID); err == nil {
+				bytes = t.Bytes
+			}
+		}
 		j.update(func(v *Job) {
 			v.Total = p.Remaining + p.Completed + p.Failed + p.Warning
 			v.Done = p.Completed + p.Warning
 			v.Failed = p.Failed
-			v.Bytes = a.studyBytes(req.StudyUID)
+			v.Bytes = bytes
 		})
 	}
 	r := qr.RetrieveRequest{StudyUID: req.StudyUID, SeriesUID: req.SeriesUID}
@@ -233,7 +243,11 @@ func (a *App) runRetrieve(ctx context.Context, j *job, n nodes.Node, req Retriev
 	if err != nil {
 		return fmt.Errorf("%w: %v", errStopped, err)
 	}
+	if t, err := a.store.Count(a.ctx, req.StudyUID, req.SeriesUID); err == nil {
+		bytes = t.Bytes
+	}
 	j.update(func(v *Job) {
+		v.Bytes = bytes
 		v.Done, v.Failed = res.Completed+res.Warning, res.Failed
 		if v.Total < v.Done+v.Failed {
 			v.Total = v.Done + v.Failed
@@ -256,8 +270,8 @@ func (a *App) runRetrieve(ctx context.Context, j *job, n nodes.Node, req Retriev
 	// store to hold what the PACS says it sent.
 	if n.Retrieve == nodes.CMove && res.Completed > 0 {
 		deadline := time.Now().Add(15 * time.Second)
-		for a.studyCount(req) < res.Completed+res.Warning && time.Now().Before(deadline) {
-			time.Sleep(100 * time.Millisecond)
+		for wait := 2 * time.Millisecond; a.studyCount(req) < res.Completed+res.Warning && time.Now().Before(deadline); wait = min(2*wait, 100*time.Millisecond) {
+			time.Sleep(wait) // the last objects are usually a few ms away
 		}
 		if got := a.studyCount(req); got < res.Completed+res.Warning {
 			return fmt.Errorf("the PACS reports %d instances sent, but only %d are in the local store", res.Completed+res.Warning, got)
@@ -293,22 +307,10 @@ func (a *App) sopClassesOf(ctx context.Context, t qr.Target, req RetrieveRequest
 	return out
 }
 
+// studyCount is how many instances of what req retrieves are in the store.
 func (a *App) studyCount(req RetrieveRequest) int {
-	if req.SeriesUID != "" {
-		in, _ := a.store.Instances(a.ctx, req.SeriesUID)
-		return len(in)
-	}
-	in, _ := a.store.StudyInstances(a.ctx, req.StudyUID)
-	return len(in)
-}
-
-func (a *App) studyBytes(studyUID string) int64 {
-	in, _ := a.store.StudyInstances(a.ctx, studyUID)
-	var n int64
-	for _, i := range in {
-		n += i.Size
-	}
-	return n
+	t, _ := a.store.Count(a.ctx, req.StudyUID, req.SeriesUID)
+	return t.Instances
 }
 
 func (a *App) movePort(n nodes.Node) int {
