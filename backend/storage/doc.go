@@ -25,13 +25,11 @@
 //
 // Negotiation policy. Image SOP classes accept the 13 image transfer
 // syntaxes, non-image classes Implicit/Explicit VR LE and Deflate (see
-// Policies). The intended choice is the first syntax the sender proposes
-// that we accept; ul.Negotiate picks in OUR list order, so the lists are
-// ordered to give that result for the usual proposals: compressed syntaxes
-// first (a sender that proposes its own compression keeps it and we store
-// it verbatim), then Deflate, Explicit LE, Explicit BE, Implicit LE (DCMTK
-// and Orthanc list Explicit LE before Implicit). PreferUncompressed puts
-// the uncompressed syntaxes first.
+// Policies). By default the choice is the sender's: the first syntax it
+// proposes in a context that we accept (ul.SyntaxPolicy.RequestorOrder), so
+// a sender that proposes its own compression keeps it and we store it
+// verbatim. PreferUncompressed makes the choice ours instead, in the order
+// Explicit LE, Implicit LE, Explicit BE, Deflate, then the compressed ones.
 //
 // Sending (SCU). Send carries many instances over one association per
 // batch (a batch needs at most 128 presentation contexts), with up to

@@ -319,6 +319,14 @@ func TestPolicies(t *testing.T) {
 		{false, false, []string{dcm.JPEGBaseline}, ""},
 		{false, false, []string{dcm.DeflatedExplicitVRLE, dcm.ImplicitVRLittleEndian}, dcm.DeflatedExplicitVRLE},
 		{true, false, []string{dcm.ExplicitVRBigEndian}, dcm.ExplicitVRBigEndian},
+		// the sender's order decides: its first choice that we accept
+		{true, false, []string{dcm.ExplicitVRLittleEndian, dcm.JPEGLSLossless}, dcm.ExplicitVRLittleEndian},
+		{true, false, []string{dcm.ImplicitVRLittleEndian, dcm.ExplicitVRLittleEndian}, dcm.ImplicitVRLittleEndian},
+		{true, false, []string{"1.2.3.4.5.6", dcm.JPEG2000Lossless, dcm.RLELossless}, dcm.JPEG2000Lossless},
+		{false, false, []string{dcm.JPEGBaseline, dcm.ImplicitVRLittleEndian}, dcm.ImplicitVRLittleEndian},
+		// prefer uncompressed: ours
+		{true, true, []string{dcm.JPEG2000Lossless, dcm.ImplicitVRLittleEndian, dcm.ExplicitVRLittleEndian}, dcm.ExplicitVRLittleEndian},
+		{true, true, []string{dcm.JPEG2000Lossless, dcm.RLELossless}, dcm.JPEG2000Lossless},
 	}
 	for _, tc := range tests {
 		class := "1.2.840.10008.5.1.4.1.1.88.11"

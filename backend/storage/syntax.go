@@ -59,9 +59,10 @@ func TransferSyntaxes(image, preferUncompressed bool) []string {
 }
 
 // Policies returns the SCP syntax policy of every storage SOP class.
+// Without preferUncompressed the sender's order of preference decides.
 func Policies(preferUncompressed bool) map[string]ul.SyntaxPolicy {
-	img := ul.SyntaxPolicy{TransferSyntaxes: TransferSyntaxes(true, preferUncompressed)}
-	non := ul.SyntaxPolicy{TransferSyntaxes: TransferSyntaxes(false, preferUncompressed)}
+	img := ul.SyntaxPolicy{TransferSyntaxes: TransferSyntaxes(true, preferUncompressed), RequestorOrder: !preferUncompressed}
+	non := ul.SyntaxPolicy{TransferSyntaxes: TransferSyntaxes(false, preferUncompressed), RequestorOrder: !preferUncompressed}
 	out := make(map[string]ul.SyntaxPolicy, len(sopClasses))
 	for _, c := range sopClasses {
 		if c.Image {
