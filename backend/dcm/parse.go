@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 
 	"github.com/suyashkumar/dicom/pkg/tag"
 )
@@ -156,6 +157,7 @@ func Parse(r io.ReaderAt, size int64, opt Options) (*File, error) {
 		return parseRaw(f, r, size, opt, head[:n])
 	}
 	c := newCursor(r, pos, size)
+	defer c.release()
 	meta, err := parseMeta(c, f)
 	if err != nil {
 		return nil, err
@@ -255,6 +257,7 @@ func parseDeflated(f *File, c *cursor, opt Options) (*File, error) {
 	f.Source = bytes.NewReader(data)
 	f.DataSetOffset = 0
 	dc := newCursor(f.Source, 0, int64(len(data)))
+	defer dc.release()
 	ds, err := parseDataSet(dc, false, false, -1, 0, opt, true)
 	if err != nil {
 		return nil, err
@@ -290,6 +293,7 @@ func parseRaw(f *File, r io.ReaderAt, size int64, opt Options, head []byte) (*Fi
 	f.TransferSyntax, _ = LookupTS(uid)
 	f.Warnings = append(f.Warnings, "no preamble and no file meta information")
 	c := newCursor(r, 0, size)
+	defer c.release()
 	ds, err := parseDataSet(c, implicit, bigEndian, -1, 0, opt, true)
 	if err != nil {
 		return nil, err
@@ -311,6 +315,7 @@ func ParseDataSet(b []byte, ts TransferSyntax) (*DataSet, error) {
 		b = inf
 	}
 	c := newCursor(bytes.NewReader(b), 0, int64(len(b)))
+	defer c.release()
 	return parseDataSet(c, ts.Implicit, ts.BigEndian, -1, 0, Options{MaxInline: 64 << 20, MaxDepth: 64}, false)
 }
 
@@ -562,6 +567,21 @@ func newCursor(r io.ReaderAt, pos, end int64) *cursor {
 
 const window = 64 << 10
 
+// windows recycles the cursors' read windows: a parse otherwise allocates
+// 64 KiB, which for an import or a receive of many small headers is most of
+// its garbage. Nothing parsed points into a window (values are copied), so
+// a cursor returns it when its parse ends.
+var windows = sync.Pool{New: func() any { b := make([]byte, window); return &b }}
+
+// release hands the cursor's window back; the cursor must not be used after.
+func (c *cursor) release() {
+	if cap(c.buf) == window {
+		b := c.buf[:window]
+		windows.Put(&b)
+	}
+	c.buf = nil
+}
+
 // fill makes n bytes at pos available in buf if the source has them.
 func (c *cursor) fill(n int) []byte {
 	if c.pos+int64(n) > c.end {
@@ -582,7 +602,11 @@ func (c *cursor) fill(n int) []byte {
 		size = int(rem)
 	}
 	if cap(c.buf) < size {
-		c.buf = make([]byte, size)
+		if c.buf == nil && size <= window {
+			c.buf = (*windows.Get().(*[]byte))[:window]
+		} else {
+			c.buf = make([]byte, size)
+		}
 	}
 	c.buf = c.buf[:size]
 	m, err := c.r.ReadAt(c.buf, c.pos)
