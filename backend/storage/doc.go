@@ -12,9 +12,10 @@
 // streams the data set from the wire into it byte for byte, and commits
 // BEFORE it returns the status: Success is only ever answered for durable
 // data (with the store's fsync on: data synced, and its name in the object
-// tree synced). Its index rows are written by the store's background
-// indexer right after; store reads wait for them, and a crash before they
-// are written is repaired by the store's reconcile (see package store). A
+// tree synced) and indexed (store.Expect.Indexed: the status waits for the
+// index rows, which the store's background indexer commits with those of
+// concurrent associations in one transaction; a crash after the sync and
+// before the rows is repaired by the store's reconcile, see package store). A
 // data set cut short (abort, lost connection) leaves no file and no row. Status mapping (PS3.4 B.2.3):
 // store.ErrNoSpace → 0xA700, store.ErrMismatch → 0xA900, unparsable data
 // (dcm.ErrMalformed, dcm.ErrNotDICOM, store.ErrInvalid) → 0xC000, anything

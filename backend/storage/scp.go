@@ -162,7 +162,7 @@ func (s *SCP) ServeDIMSE(ctx context.Context, _ dimse.ResponseWriter, req *dimse
 		source += "@" + peer.Host
 	}
 	res, err := in.Commit(ctx, source, &store.Expect{SOPClassUID: cmd.AffectedSOPClassUID,
-		SOPInstanceUID: cmd.AffectedSOPInstanceUID, ReplaceDifferent: true})
+		SOPInstanceUID: cmd.AffectedSOPInstanceUID, ReplaceDifferent: true, Indexed: true})
 	if err != nil {
 		return fail(statusFor(err), commentFor(err), err)
 	}

@@ -123,6 +123,7 @@ func (s *Store) Flush(ctx context.Context) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.waiters++
+	x.changed.Broadcast() // a gathering indexer writes now
 	defer func() { x.waiters-- }()
 	for x.indexed < target {
 		if err := ctx.Err(); err != nil {
@@ -169,10 +170,19 @@ func (s *Store) indexLoop() {
 		}
 		// Let a batch gather (one transaction for many rows costs little
 		// more than for one), unless a reader waits for it.
-		for t := 0; t < gatherMillis && len(x.queue) < maxIndexBatch/2 && x.waiters == 0 && !x.closing; t++ {
-			x.mu.Unlock()
-			time.Sleep(time.Millisecond)
-			x.mu.Lock()
+		deadline := time.Now().Add(gatherMillis * time.Millisecond)
+		for len(x.queue) < maxIndexBatch/2 && x.waiters == 0 && !x.closing {
+			d := time.Until(deadline)
+			if d <= 0 {
+				break
+			}
+			t := time.AfterFunc(d, func() {
+				x.mu.Lock()
+				x.changed.Broadcast()
+				x.mu.Unlock()
+			})
+			x.changed.Wait() // the deadline, a waiter, more jobs, or closing
+			t.Stop()
 		}
 		n := min(len(x.queue), maxIndexBatch)
 		batch := x.queue[:n:n]

@@ -301,3 +301,38 @@ func TestCount(t *testing.T) {
 		}
 	}
 }
+
+// TestCommitIndexed: with Expect.Indexed, Commit returns only once the
+// object's row is committed (read here without the read barrier). A held indexer makes such a Commit wait, then fail with its
+// context; the object itself stays stored and is indexed later.
+func TestCommitIndexed(t *testing.T) {
+	s := mustOpen(t, t.TempDir(), Options{Fsync: true})
+	files := ctFiles(t)
+	for i, f := range files[:10] {
+		if _, err := put(t, s, f, &Expect{Indexed: true}); err != nil {
+			t.Fatal(err)
+		}
+		if n := rowCount(s); n != i+1 {
+			t.Fatalf("after Commit %d: %d rows", i+1, n)
+		}
+	}
+	holdIndexer(s, true)
+	in, err := s.NewIncoming()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(files[10])
+	in.Write(b)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := in.Commit(ctx, "test", &Expect{Indexed: true}); err == nil || !strings.Contains(err.Error(), "index not yet written") {
+		t.Fatalf("Commit with the indexer held: %v", err)
+	}
+	if n := rowCount(s); n != 10 {
+		t.Fatalf("%d rows while held", n)
+	}
+	holdIndexer(s, false)
+	if err := s.Flush(context.Background()); err != nil || rowCount(s) != 11 {
+		t.Errorf("after release: %v, %d rows", err, rowCount(s))
+	}
+}

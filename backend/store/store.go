@@ -16,9 +16,11 @@
 //   - its name in the object tree is on stable storage: the link happens
 //     only after that fdatasync, and the directory holding the name is
 //     fsynced (and so is <dir>/objects when Open created a directory);
-//   - its index rows are NOT necessarily written yet: a background indexer
-//     commits them shortly after, in batches (one SQLite transaction per
-//     batch). Until then the object counts as stored for duplicate checks
+//   - with Expect.Indexed (the Storage SCP), its index rows are committed
+//     too; without it (import) they are NOT necessarily written yet: a
+//     background indexer commits them shortly after, in batches (one
+//     SQLite transaction per batch; a committer waiting for its rows ends
+//     the gathering at once). Until then the object counts as stored for duplicate checks
 //     (an in-memory set of pending SOP Instance UIDs), and every read
 //     method of Store (Studies, Series, Instances, Instance, InstanceByUID,
 //     StudyInstances, DB) and the deletes first wait for the rows of every
@@ -402,6 +404,11 @@ type Expect struct {
 	// it (import), the stored object is kept and the new one is reported
 	// as a duplicate.
 	ReplaceDifferent bool
+	// Indexed: Commit returns only once the object's index rows are
+	// committed (the Storage SCP: sync, rename, index, and only then the
+	// C-STORE-RSP). Without it the rows follow within milliseconds, and
+	// every read of this Store waits for them.
+	Indexed bool
 }
 
 // Outcome of a commit.
@@ -457,6 +464,12 @@ func (in *Incoming) Commit(ctx context.Context, source string, expect *Expect) (
 	in.s.group.submit(in.s, req)
 	if req.err != nil {
 		return Result{}, req.err
+	}
+	if expect != nil && expect.Indexed && req.res.Outcome != Duplicate {
+		// The object is durable; its rows are queued (or written).
+		if err := in.s.Flush(ctx); err != nil {
+			return Result{}, fmt.Errorf("store: object stored, index not yet written: %w", err)
+		}
 	}
 	return req.res, nil
 }
