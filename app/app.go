@@ -24,6 +24,7 @@ import (
 	"lightbox/backend/charset"
 	"lightbox/backend/dcm"
 	"lightbox/backend/nodes"
+	"lightbox/backend/pixel"
 	"lightbox/backend/store"
 	"lightbox/backend/ul"
 )
@@ -63,6 +64,10 @@ type App struct {
 	log   *slog.Logger
 	store *store.Store
 	jobs  *jobManager
+	// codecs decode every image the App renders: one table, so the
+	// decoders' buffers and tables are reused (they are safe for
+	// concurrent use).
+	codecs pixel.Codecs
 
 	emu     sync.RWMutex
 	emitter Emitter
@@ -118,7 +123,7 @@ func Open(cfg Config) (*App, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	a := &App{cfg: cfg, log: cfg.Logger}
+	a := &App{cfg: cfg, log: cfg.Logger, codecs: pixel.DefaultCodecs()}
 	a.ctx, a.cancel = context.WithCancel(context.Background())
 	a.jobs = newJobManager(a.emit)
 	st, err := store.Open(cfg.DataDir, store.Options{

@@ -57,7 +57,7 @@ func (a *App) instanceFromPath(w http.ResponseWriter, r *http.Request) (*store.I
 }
 
 func (a *App) openImage(in *store.Instance) (*pixel.Image, error) {
-	return pixel.Open(a.store.ObjectPath(in), pixel.WithCodecs(pixel.DefaultCodecs()))
+	return pixel.Open(a.store.ObjectPath(in), pixel.WithCodecs(a.codecs))
 }
 
 func (a *App) serveThumbnail(w http.ResponseWriter, r *http.Request) {
