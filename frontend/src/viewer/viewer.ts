@@ -5,6 +5,7 @@
 // RenderingEngine and the tool groups; openStudy() resets it for a study.
 // Everything Cornerstone-specific stays in this folder.
 
+import { logToBackend } from '../ui/report';
 import {
   Enums,
   RenderingEngine,
@@ -609,10 +610,13 @@ export class Viewer {
         void ensureSeriesMetas(seriesUID).catch(() => undefined);
       }
       if (cell.index === this.active) this.setActive(cell.index);
-      this.setStatus(`${e.series.modality} ${e.series.seriesDescription}: ${e.imageIds.length} images, first in ${Math.round(performance.now() - t0)} ms`);
+      const ms = Math.round(performance.now() - t0);
+      this.setStatus(`${e.series.modality} ${e.series.seriesDescription}: ${e.imageIds.length} images, first in ${ms} ms`);
+      logToBackend('debug', `viewer: series ${seriesUID} shown (${e.imageIds.length} images, first in ${ms} ms, ${stackRenderMode().mode} rendering)`);
       this.root.dispatchEvent(new CustomEvent('lb-series-loaded', { detail: { cell: cell.index, seriesUID } }));
     } catch (err) {
       this.setStatus(`Cannot show the series: ${err instanceof Error ? err.message : String(err)}`, true);
+      logToBackend('warn', `viewer: cannot show series ${seriesUID}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 
