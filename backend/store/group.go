@@ -116,6 +116,7 @@ func (s *Store) commitBatch(batch []*commitReq) (later []*commitReq) {
 	s.room = -1 // measured when the batch places its first object
 	seen := make(map[string]bool, len(batch))
 	var now, placed []*commitReq
+	shared := "" // the directory of the batch's new objects
 	for _, r := range batch {
 		uid := r.info.inst.SOPInstanceUID
 		if seen[uid] {
@@ -124,7 +125,7 @@ func (s *Store) commitBatch(batch []*commitReq) (later []*commitReq) {
 		}
 		seen[uid] = true
 		now = append(now, r)
-		if r.err = s.place(r); r.err == nil && r.placed {
+		if r.err = s.place(r, &shared); r.err == nil && r.placed {
 			placed = append(placed, r)
 		}
 	}
@@ -252,7 +253,11 @@ func (s *Store) lookupRow(uid string) (old Instance, exists bool) {
 // place decides whether the object is a duplicate and, if not, links it
 // into the object tree. Only the group-commit leader calls it, so
 // placements are serialised.
-func (s *Store) place(r *commitReq) error {
+// The new objects of one batch go into one directory (that of the first
+// one's hash, *shared), so that the batch syncs one directory instead of one
+// per object; rows hold each object's path, and a file name is still the
+// hash of its SOP Instance UID, never a UID.
+func (s *Store) place(r *commitReq, shared *string) error {
 	info := r.info
 	old, exists := s.stored(info.inst.SOPInstanceUID, r.early)
 	if exists {
@@ -270,8 +275,13 @@ func (s *Store) place(r *commitReq) error {
 		return err
 	}
 	rel := objectPath(info.inst.SOPInstanceUID)
-	if exists && old.Path != "" && filepath.IsLocal(old.Path) {
+	switch {
+	case exists && old.Path != "" && filepath.IsLocal(old.Path):
 		rel = old.Path // replace in place, whatever layout wrote it
+	case *shared == "":
+		*shared = filepath.Dir(rel)
+	default:
+		rel = filepath.Join(*shared, filepath.Base(rel))
 	}
 	dst := filepath.Join(s.dir, "objects", rel)
 	created, err := s.mkdirs(filepath.Dir(dst))

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"lightbox/backend/dcm"
 	"lightbox/backend/testcorpus"
 )
 
@@ -335,4 +336,76 @@ func TestCommitIndexed(t *testing.T) {
 	if err := s.Flush(context.Background()); err != nil || rowCount(s) != 11 {
 		t.Errorf("after release: %v, %d rows", err, rowCount(s))
 	}
+}
+
+// TestBatchSharesOneDirectory: the new objects of one CommitAll batch go
+// into one directory (one directory sync for the batch); each file is the
+// object byte for byte under its row's path, and a reopen (reconcile)
+// keeps them all where they are.
+func TestBatchSharesOneDirectory(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{Fsync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := ctFiles(t)[:12]
+	var items []Pending
+	for _, p := range files {
+		in, err := s.NewIncoming()
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.ReadFrom(f)
+		f.Close()
+		items = append(items, Pending{In: in, Source: "batch"})
+	}
+	for i, c := range s.CommitAll(context.Background(), items) {
+		if c.Err != nil || c.Result.Outcome != Stored {
+			t.Fatalf("%d: %v %v", i, c.Result.Outcome, c.Err)
+		}
+	}
+	check := func(s *Store) {
+		t.Helper()
+		dirs := map[string]bool{}
+		for _, p := range files {
+			in, err := s.InstanceByUID(context.Background(), sopOf(t, p))
+			if err != nil {
+				t.Fatal(err)
+			}
+			dirs[filepath.Dir(in.Path)] = true
+			if filepath.Base(in.Path) != filepath.Base(objectPath(in.SOPInstanceUID)) {
+				t.Errorf("file name %s is not the hash of its UID", in.Path)
+			}
+			got, _ := os.ReadFile(s.ObjectPath(in))
+			want, _ := os.ReadFile(p)
+			if string(got) != string(want) {
+				t.Errorf("%s: stored bytes differ", in.Path)
+			}
+		}
+		if len(dirs) != 1 {
+			t.Errorf("one batch in %d directories: %v", len(dirs), dirs)
+		}
+	}
+	check(s)
+	s.Close()
+	s = mustOpen(t, dir, Options{Fsync: true})
+	check(s)
+	if n := countFiles(t, filepath.Join(dir, "objects")); n != len(files) || rowCount(s) != len(files) {
+		t.Errorf("after reopen: %d files, %d rows", n, rowCount(s))
+	}
+}
+
+// sopOf reads a file's SOP Instance UID.
+func sopOf(t *testing.T, path string) string {
+	t.Helper()
+	f, err := dcm.ParseFile(path, dcm.Options{StopBeforePixels: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	return f.DataSet.UID(dcm.TagSOPInstanceUID)
 }

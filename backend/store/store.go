@@ -3,7 +3,9 @@
 //
 // Files live under <dir>/objects in one of 256 directories, named from a
 // hash of the SOP Instance UID (never from a UID itself; stores written
-// with an older two-level layout keep their paths). An object is written
+// with an older two-level layout keep their paths). The new objects of one
+// commit batch share the directory of the first one's hash, so that a
+// batch syncs one directory; each row holds its object's path. An object is written
 // to an unnamed temp file (O_TMPFILE in <dir>/tmp; a named one where the
 // file system has no O_TMPFILE), then linked (or renamed) into place.
 //
