@@ -354,7 +354,7 @@ func TestPolicies(t *testing.T) {
 func TestKillChild(t *testing.T) {
 	v := os.Getenv("LBX_STORAGE_CHILD")
 	if v == "" {
-		t.Skip("helper process")
+		t.Skip("the child process of TestKillMidIngest: runs only when that test starts it with LBX_STORAGE_CHILD set")
 	}
 	dir, port, _ := strings.Cut(v, ":")
 	st, err := store.Open(dir, store.Options{Fsync: true, Logger: quietLog()})

@@ -119,7 +119,7 @@ func TestFlushHonoursContext(t *testing.T) {
 func TestIndexCrashChild(t *testing.T) {
 	dir := os.Getenv("LBX_STORE_CRASH_CHILD")
 	if dir == "" {
-		t.Skip("helper process")
+		t.Skip("the child process of TestKillBeforeIndexing: runs only when that test starts it with LBX_STORE_CRASH_CHILD set")
 	}
 	s, err := Open(dir, Options{Fsync: true})
 	if err != nil {

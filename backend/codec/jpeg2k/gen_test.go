@@ -14,7 +14,7 @@ import (
 // requires the checked-in file to be identical.
 func TestGeneratedPassesUpToDate(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs the generator with go run")
+		t.Skip("-short: this test runs the generator with go run; make test runs it (no -short)")
 	}
 	goBin, err := exec.LookPath("go")
 	if err != nil {
