@@ -56,18 +56,27 @@ func (a *App) instanceFromPath(w http.ResponseWriter, r *http.Request) (*store.I
 	return in, true
 }
 
-func (a *App) openImage(in *store.Instance) (*pixel.Image, error) {
-	return pixel.Open(a.store.ObjectPath(in), pixel.WithCodecs(a.codecs))
-}
-
-func (a *App) serveThumbnail(w http.ResponseWriter, r *http.Request) {
-	uid := strings.TrimSuffix(r.PathValue("series"), ".png")
+// seriesInstances lists the instances of the series named (path-escaped)
+// in a /files/series/ or /files/thumbnail/ URL, or answers the error.
+func (a *App) seriesInstances(w http.ResponseWriter, r *http.Request, uid string) ([]store.Instance, bool) {
 	if u, err := url.PathUnescape(uid); err == nil {
 		uid = u
 	}
 	insts, err := a.store.Instances(r.Context(), uid)
 	if err != nil {
 		writeError(w, statusOf(err), err)
+		return nil, false
+	}
+	return insts, true
+}
+
+func (a *App) openImage(in *store.Instance) (*pixel.Image, error) {
+	return pixel.Open(a.store.ObjectPath(in), pixel.WithCodecs(a.codecs))
+}
+
+func (a *App) serveThumbnail(w http.ResponseWriter, r *http.Request) {
+	insts, ok := a.seriesInstances(w, r, strings.TrimSuffix(r.PathValue("series"), ".png"))
+	if !ok {
 		return
 	}
 	var png []byte
@@ -221,13 +230,8 @@ func (a *App) instanceMeta(in *store.Instance) (*InstanceMeta, error) {
 // viewer needs all of them for MPR and synchronised scrolling). An instance
 // whose file cannot be parsed is {id, error}.
 func (a *App) serveSeriesMeta(w http.ResponseWriter, r *http.Request) {
-	uid := r.PathValue("series")
-	if u, err := url.PathUnescape(uid); err == nil {
-		uid = u
-	}
-	insts, err := a.store.Instances(r.Context(), uid)
-	if err != nil {
-		writeError(w, statusOf(err), err)
+	insts, ok := a.seriesInstances(w, r, r.PathValue("series"))
+	if !ok {
 		return
 	}
 	out := make([]*InstanceMeta, len(insts))
@@ -427,13 +431,8 @@ func (a *App) decodeFirstFrame(ctx context.Context, in *store.Instance) ([]byte,
 }
 
 func (a *App) serveSeriesFrames(w http.ResponseWriter, r *http.Request) {
-	uid := r.PathValue("series")
-	if u, err := url.PathUnescape(uid); err == nil {
-		uid = u
-	}
-	insts, err := a.store.Instances(r.Context(), uid)
-	if err != nil {
-		writeError(w, statusOf(err), err)
+	insts, ok := a.seriesInstances(w, r, r.PathValue("series"))
+	if !ok {
 		return
 	}
 	list, err := parseBulkIDs(r.URL.Query().Get("ids"), insts)
