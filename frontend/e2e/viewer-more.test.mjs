@@ -10,72 +10,19 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { launch, outDir } from './chromium.mjs';
+import { BASE, QUERY, rpc, seriesOf, skip, studyOf, viewerHelpers } from './viewer-common.mjs';
 import { ctSlice, upload } from './viewer-dicom.mjs';
 
-const BASE = (process.env.LIGHTBOX_URL || '').replace(/\/$/, '');
-const RENDER = process.env.LIGHTBOX_RENDER ? `?render=${process.env.LIGHTBOX_RENDER}` : '';
-const skip = BASE ? false : 'LIGHTBOX_URL is not set (a running `lightbox serve` with the corpus imported)';
 const OUT = outDir();
 
 let browser;
 let page;
 const errors = [];
-
-async function rpc(method, ...args) {
-  const r = await fetch(`${BASE}/api/call/${method}`, { method: 'POST', body: JSON.stringify(args), headers: { 'Content-Type': 'application/json' } });
-  const text = await r.text();
-  if (!r.ok) throw new Error(`${method}: ${r.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
-const QUERY = { patientName: '', patientID: '', dateFrom: '', dateTo: '', modality: '', accession: '', description: '', sort: 'patientName', desc: false, limit: 500, offset: 0 };
-
-async function studyOf(patientID) {
-  const list = (await rpc('ListStudies', { ...QUERY, patientID })) ?? [];
-  const s = list.find((x) => x.patientID === patientID);
-  assert.ok(s, `study of ${patientID} not in the store`);
-  return s.studyInstanceUID;
-}
-
-async function seriesOf(studyUID, needle) {
-  const list = (await rpc('ListSeries', studyUID)) ?? [];
-  const s = list.find((x) => x.seriesDescription.toLowerCase().includes(needle));
-  assert.ok(s, `no series "${needle}" in study ${studyUID}`);
-  return s;
-}
+const { state, settle, openStudy, showSeries } = viewerHelpers(() => page);
 
 async function dropStudy(patientID) {
   const list = (await rpc('ListStudies', { ...QUERY, patientID })) ?? [];
   for (const s of list) if (s.patientID === patientID) await rpc('DeleteStudy', s.studyInstanceUID);
-}
-
-const state = () => page.evaluate(() => window.__lbViewer.debugState());
-
-async function settle(ms = 250) {
-  await page.waitForTimeout(ms);
-  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-}
-
-async function openStudy(uid) {
-  await page.goto(`${BASE}/${RENDER}#/viewer/${encodeURIComponent(uid)}`);
-  await page.waitForFunction((u) => window.__lbViewer?.debugState().studyUID === u, uid, { timeout: 30000 });
-}
-
-/** Shows a series in a cell (click on the cell, then on the thumbnail) and waits for its first image. */
-async function showSeries(seriesUID, cell = 0) {
-  await page.waitForSelector(`.vw-thumb[data-series="${seriesUID}"]`, { timeout: 20000 });
-  await page.keyboard.press('w');
-  await page.click(`.vw-cell[data-cell="${cell}"]`, { position: { x: 5, y: 5 } });
-  await page.click(`.vw-thumb[data-series="${seriesUID}"]`);
-  await page.waitForFunction(
-    ([u, c]) => {
-      const s = window.__lbViewer.debugState().cells[c];
-      return s && s.series === u && s.imageId && s.corners[2];
-    },
-    [seriesUID, cell],
-    { timeout: 30000 },
-  );
-  await settle(400);
 }
 
 const client = (cell, col, row) => page.evaluate(([c, x, y]) => window.__lbViewer.pixelToClient(c, x, y), [cell, col, row]);
