@@ -219,6 +219,9 @@ func (s *Store) indexLoop() {
 func (s *Store) indexBatch(batch []indexJob) {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
+	if s.writeFresh(batch) == nil {
+		return
+	}
 	err := s.db.Transaction(func(tx *gorm.DB) error {
 		b := &rowBatch{}
 		for _, j := range batch {

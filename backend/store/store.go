@@ -149,7 +149,9 @@ type Store struct {
 	// lookup finds the stored row of a SOP Instance UID (the duplicate
 	// check on the commit path, without gorm's overhead).
 	lookup *sql.Stmt
-	room   int64 // free bytes during a batch (group-commit leader only)
+	// rows writes the indexer's common batches (rows.go).
+	rows *rowWriter
+	room int64 // free bytes during a batch (group-commit leader only)
 	// rowGen changes whenever instance rows are written or deleted (see
 	// earlyLookup).
 	rowGen atomic.Uint64
@@ -200,6 +202,9 @@ func Open(dir string, opt Options) (*Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("store: prepare: %w", err)
 		}
+		if s.rows, err = newRowWriter(sqlDB); err != nil {
+			return nil, err
+		}
 	}
 	s.startIndexer()
 	s.startSpares()
@@ -234,6 +239,9 @@ func (s *Store) Close() error {
 	s.stopIndexer()
 	if s.lookup != nil {
 		s.lookup.Close()
+	}
+	if s.rows != nil {
+		s.rows.close()
 	}
 	sqlDB, err := s.db.DB()
 	if err != nil {
