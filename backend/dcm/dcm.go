@@ -52,14 +52,16 @@ const Undefined = 0xFFFFFFFF
 
 // Well-known tags.
 const (
-	TagFileMetaGroupLength        Tag = 0x00020000
-	TagFileMetaVersion            Tag = 0x00020001
-	TagMediaStorageSOPClassUID    Tag = 0x00020002
-	TagMediaStorageSOPInstanceUID Tag = 0x00020003
-	TagTransferSyntaxUID          Tag = 0x00020010
-	TagImplementationClassUID     Tag = 0x00020012
-	TagImplementationVersionName  Tag = 0x00020013
-	TagSourceApplicationEntity    Tag = 0x00020016
+	TagFileMetaGroupLength          Tag = 0x00020000
+	TagFileMetaVersion              Tag = 0x00020001
+	TagMediaStorageSOPClassUID      Tag = 0x00020002
+	TagMediaStorageSOPInstanceUID   Tag = 0x00020003
+	TagTransferSyntaxUID            Tag = 0x00020010
+	TagImplementationClassUID       Tag = 0x00020012
+	TagImplementationVersionName    Tag = 0x00020013
+	TagSourceApplicationEntity      Tag = 0x00020016
+	TagPrivateInformationCreatorUID Tag = 0x00020100
+	TagPrivateInformation           Tag = 0x00020102
 
 	TagSpecificCharacterSet   Tag = 0x00080005
 	TagImageType              Tag = 0x00080008

@@ -84,9 +84,19 @@ func TestMalformedParserErrors(t *testing.T) {
 }
 
 func TestMetaRoundTrip(t *testing.T) {
-	m := MetaInfo{SOPClassUID: "1.2.840.10008.5.1.4.1.1.2", SOPInstanceUID: "1.2.3.4.5", TransferSyntaxUID: JPEGLSLossless,
-		ImplementationClassUID: "2.25.1", ImplementationVersion: "LIGHTBOX_0.1", SourceAE: "ORTHANC"}
+	for _, private := range []bool{false, true} {
+		m := MetaInfo{SOPClassUID: "1.2.840.10008.5.1.4.1.1.2", SOPInstanceUID: "1.2.3.4.5", TransferSyntaxUID: JPEGLSLossless,
+			ImplementationClassUID: "2.25.1", ImplementationVersion: "LIGHTBOX_0.1", SourceAE: "ORTHANC"}
+		if private {
+			m.PrivateCreatorUID, m.PrivateInformation = "2.25.1.1", []byte("0123456789abcdef")
+		}
+		checkMetaRoundTrip(t, m)
+	}
+}
+
+func checkMetaRoundTrip(t *testing.T, m MetaInfo) {
 	b := AppendMeta(nil, m)
+	metaLen := len(b)
 	// an empty data set after the meta
 	b = AppendElement(b, false, TagPatientName, "PN", []byte("Doe^Jane"))
 	f, err := ParseBytes(b, Options{})
@@ -104,6 +114,23 @@ func TestMetaRoundTrip(t *testing.T) {
 	}
 	if got := f.DataSet.Raw(TagPatientName); !bytes.Equal(got, []byte("Doe^Jane")) {
 		t.Errorf("patient name %q", got)
+	}
+	if f.DataSetOffset != int64(metaLen) {
+		t.Errorf("data set at %d, meta is %d bytes", f.DataSetOffset, metaLen)
+	}
+	pi := f.Meta.Get(TagPrivateInformation)
+	if m.PrivateCreatorUID == "" {
+		if pi != nil || f.Meta.Get(TagPrivateInformationCreatorUID) != nil {
+			t.Error("private information written without a creator")
+		}
+		return
+	}
+	if got := f.Meta.Text(TagPrivateInformationCreatorUID); got != m.PrivateCreatorUID {
+		t.Errorf("creator %q", got)
+	}
+	// the group's last element: its value ends where the data set starts
+	if pi == nil || !bytes.Equal(pi.Value, m.PrivateInformation) || pi.Offset+int64(len(pi.Value)) != int64(metaLen) {
+		t.Errorf("private information %+v", pi)
 	}
 }
 

@@ -13,6 +13,12 @@ type MetaInfo struct {
 	ImplementationClassUID string
 	ImplementationVersion  string
 	SourceAE               string // optional
+	// Private Information Creator UID (0002,0100) and Private Information
+	// (0002,0102), optional (PS3.10 7.1): both are written when the
+	// creator is set. They are the group's last elements, so the value of
+	// (0002,0102) ends where the data set starts.
+	PrivateCreatorUID  string
+	PrivateInformation []byte
 }
 
 // AppendMeta appends a 128-byte preamble, "DICM", and a complete File Meta
@@ -29,6 +35,14 @@ func AppendMeta(dst []byte, m MetaInfo) []byte {
 	}
 	if m.SourceAE != "" {
 		g = appendExplicit(g, TagSourceApplicationEntity, "AE", padSpace(m.SourceAE))
+	}
+	if m.PrivateCreatorUID != "" {
+		g = appendExplicit(g, TagPrivateInformationCreatorUID, "UI", uidBytes(m.PrivateCreatorUID))
+		v := m.PrivateInformation
+		if len(v)%2 == 1 {
+			v = append(v[:len(v):len(v)], 0)
+		}
+		g = appendExplicit(g, TagPrivateInformation, "OB", v)
 	}
 	dst = append(dst, make([]byte, 128)...)
 	dst = append(dst, "DICM"...)

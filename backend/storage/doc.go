@@ -6,13 +6,14 @@
 // that sends stored instances to a node.
 //
 // Receiving (SCP). SCP implements dimse.Handler. For each C-STORE-RQ it
-// writes a Part 10 File Meta header (the context's transfer syntax, the
-// command's SOP Class/Instance UIDs, the calling AE title as Source AE,
-// Lightbox's implementation UID and version) into a store.Incoming, then
-// streams the data set from the wire into it byte for byte, and commits
-// BEFORE it returns the status: Success is only ever answered for durable
-// data (with the store's fsync on: data synced, and its name in the object
-// tree synced) and indexed (store.Expect.Indexed: the status waits for the
+// has the sink start a Part 10 file from a File Meta header (the context's
+// transfer syntax, the command's SOP Class/Instance UIDs, the calling AE
+// title as Source AE, Lightbox's implementation UID and version; the
+// store adds its seal, see store.NewPart10), then streams the data set
+// from the wire into it byte for byte, and commits BEFORE it returns the
+// status: Success is only ever answered for durable data (with the
+// store's fsync on: data synced, and its name in the object tree synced)
+// and indexed (store.Expect.Indexed: the status waits for the
 // index rows, which the store's background indexer commits with those of
 // concurrent associations in one transaction; a crash after the sync and
 // before the rows is repaired by the store's reconcile, see package store). A

@@ -169,7 +169,9 @@ func checkConsistent(t testing.TB, st *store.Store, dir string) int {
 		f.Close()
 	}
 	filepath.Walk(filepath.Join(dir, "objects"), func(p string, fi os.FileInfo, err error) error {
-		if err == nil && !fi.IsDir() && !paths[p] {
+		// An empty file is a slot the store named ahead of need; an object,
+		// even half received, has at least its File Meta header.
+		if err == nil && !fi.IsDir() && !paths[p] && fi.Size() > 0 {
 			t.Errorf("file without row: %s", p)
 		}
 		return nil

@@ -20,21 +20,22 @@ import (
 // the consumer side, so tests can inject failures such as ENOSPC).
 type Incoming interface {
 	io.Writer
-	HashFromHere()
 	Commit(ctx context.Context, source string, expect *store.Expect) (store.Result, error)
 	Abort()
 }
 
-// Sink creates the Incoming of each received object.
+// Sink creates the Incoming of each received object: a Part 10 file
+// whose File Meta header the sink writes from the MetaInfo, and whose data
+// set the caller writes.
 type Sink interface {
-	NewIncoming() (Incoming, error)
+	NewPart10(dcm.MetaInfo) (Incoming, error)
 }
 
 // StoreSink adapts a *store.Store to Sink.
 type StoreSink struct{ Store *store.Store }
 
-// NewIncoming implements Sink.
-func (s StoreSink) NewIncoming() (Incoming, error) { return s.Store.NewIncoming() }
+// NewPart10 implements Sink.
+func (s StoreSink) NewPart10(m dcm.MetaInfo) (Incoming, error) { return s.Store.NewPart10(m) }
 
 // SCP is the C-STORE SCP handler. Register it with Register.
 type SCP struct {
@@ -122,11 +123,7 @@ func (s *SCP) ServeDIMSE(ctx context.Context, _ dimse.ResponseWriter, req *dimse
 			peer.Host = h
 		}
 	}
-	in, err := s.Sink.NewIncoming()
-	if err != nil {
-		return fail(statusFor(err), "cannot create the object", err)
-	}
-	meta := dcm.AppendMeta(nil, dcm.MetaInfo{
+	in, err := s.Sink.NewPart10(dcm.MetaInfo{
 		SOPClassUID:            cmd.AffectedSOPClassUID,
 		SOPInstanceUID:         cmd.AffectedSOPInstanceUID,
 		TransferSyntaxUID:      req.Context.TransferSyntax,
@@ -134,11 +131,9 @@ func (s *SCP) ServeDIMSE(ctx context.Context, _ dimse.ResponseWriter, req *dimse
 		ImplementationVersion:  ul.ImplementationVersionName,
 		SourceAE:               peer.CallingAE,
 	})
-	if _, err := in.Write(meta); err != nil {
-		in.Abort()
-		return fail(statusFor(err), "cannot write the object", err)
+	if err != nil {
+		return fail(statusFor(err), "cannot create the object", err)
 	}
-	in.HashFromHere()
 	ew := &errWriter{w: in}
 	bw := s.buffer(ew)
 	defer s.bufs.Put(bw)

@@ -34,6 +34,9 @@ type commitReq struct {
 	old    Instance // what it was compared with
 	placed bool     // linked or renamed into the object tree
 	dirs   []string // directories whose entries changed (to sync)
+	// replaces: the stored file this object replaces, when it has a path
+	// of its own (a slot); removed once the rows name the new one.
+	replaces string
 }
 
 // committer groups concurrent commits (group commit). The first caller
@@ -133,7 +136,7 @@ func (s *Store) commitBatch(batch []*commitReq) (later []*commitReq) {
 	var jobs []indexJob
 	for _, r := range placed {
 		if r.err == nil {
-			jobs = append(jobs, indexJob{info: r.info, source: r.source, fresh: !r.exists})
+			jobs = append(jobs, indexJob{info: r.info, source: r.source, fresh: !r.exists, replaces: r.replaces})
 		}
 	}
 	if len(jobs) > 0 {
@@ -273,6 +276,18 @@ func (s *Store) place(r *commitReq, shared *string) error {
 	}
 	if err := s.checkRoom(); err != nil {
 		return err
+	}
+	if sl := r.in.slot; sl != nil {
+		// Named and synced already: nothing to link. A replaced file is
+		// removed once the row names the new one (see indexJob.replaces).
+		r.in.done = true
+		r.in.f.Close()
+		r.placed, r.exists, r.old = true, exists, old
+		info.inst.Path = sl.rel
+		if exists && old.Path != "" && old.Path != sl.rel && filepath.IsLocal(old.Path) {
+			r.replaces = old.Path
+		}
+		return nil
 	}
 	rel := objectPath(info.inst.SOPInstanceUID)
 	switch {

@@ -2,7 +2,12 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -16,6 +21,9 @@ type indexJob struct {
 	// fresh: when it was placed, neither a row nor a pending job had its
 	// SOP Instance UID, so the indexer inserts without looking one up.
 	fresh bool
+	// replaces: a file (relative path) of the object this one replaced,
+	// removed once the row names this one's file.
+	replaces string
 }
 
 // pendingObject is what place needs to know of an object whose rows are
@@ -195,6 +203,7 @@ func (s *Store) indexLoop() {
 
 		s.indexBatch(batch)
 		s.rowGen.Add(1) // before the UIDs leave the pending set
+		s.removeReplaced(batch)
 
 		x.mu.Lock()
 		for _, j := range batch {
@@ -258,6 +267,24 @@ func (s *Store) indexJobTx(tx *gorm.DB, j indexJob, b *rowBatch) error {
 	x := new(extracted)
 	*x = *j.info // indexTx fills IDs in; a failed batch retries from the original
 	return s.indexTx(tx, x, exists, old, b)
+}
+
+// removeReplaced removes the files that the batch's objects replaced, if
+// the rows now name the new files (if the rows could not be written, the
+// old file stays, and Open sorts the two out by age).
+func (s *Store) removeReplaced(batch []indexJob) {
+	for _, j := range batch {
+		if j.replaces == "" {
+			continue
+		}
+		var path string
+		if err := s.lookup.QueryRow(j.info.inst.SOPInstanceUID).Scan(new(uint), &path, new(sql.NullString), new(sql.NullInt64)); err != nil || path != j.info.inst.Path {
+			continue
+		}
+		if err := os.Remove(filepath.Join(s.dir, "objects", j.replaces)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			s.log.Warn("store: replaced file not removed", "path", j.replaces, "err", err)
+		}
+	}
 }
 
 // notify reports a batch's changes: one call per (kind, study, series).

@@ -7,7 +7,10 @@
 // commit batch share the directory of the first one's hash, so that a
 // batch syncs one directory; each row holds its object's path. An object is written
 // to an unnamed temp file (O_TMPFILE in <dir>/tmp; a named one where the
-// file system has no O_TMPFILE), then linked (or renamed) into place.
+// file system has no O_TMPFILE), then linked (or renamed) into place;
+// except an object received as a data set (NewPart10: the Storage SCP),
+// which is written into a slot, a file named in advance, and sealed: see
+// slot.go.
 //
 // Durability. With Options.Fsync on (the default of Lightbox; SetFsync
 // switches it at run time), when Incoming.Commit returns nil:
@@ -17,7 +20,9 @@
 //     way);
 //   - its name in the object tree is on stable storage: the link happens
 //     only after that fdatasync, and the directory holding the name is
-//     fsynced (and so is <dir>/objects when Open created a directory);
+//     fsynced (and so is <dir>/objects when Open created a directory); a
+//     slot's name was synced when the slot was made, and its seal is
+//     synced with its data;
 //   - with Expect.Indexed (the Storage SCP), its index rows are committed
 //     too; without it (import) they are NOT necessarily written yet: a
 //     background indexer commits them shortly after, in batches (one
@@ -45,9 +50,15 @@
 // acknowledged just before a crash (kill -9, power loss) whose rows were
 // still queued, is parsed and indexed again (source "recovered"); a file
 // that does not parse is removed, and one whose rows cannot be written
-// (e.g. a full disk) is kept for the next start.
+// (e.g. a full disk) is kept for the next start. An empty file (a slot
+// never used) is removed; so is a slot whose seal does not match its data
+// set (a half-received object), and a sealed one for whose SOP Instance
+// UID a row names a file written later. Open reconciles only when no other
+// process has the store open (a lock on <dir>/store.lock): another
+// process's temp files and slots are not leftovers.
 //
-// Space. An object is refused with ErrNoSpace, before it gets a name,
+// Space. An object is refused with ErrNoSpace, before it gets a name (a
+// slot: before it gets a row; its file is removed),
 // when the file system has less free space than the index needs for the
 // rows still queued plus a reserve, so that an acknowledged object never
 // lacks room for its rows.
@@ -69,9 +80,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -145,7 +158,13 @@ type Store struct {
 	group committer
 	ids   idCache
 	idx   indexer
-	spare spares
+	spare ahead[*os.File]
+	slots ahead[*slot]
+	// slotsOnce starts the slot goroutine at the first NewPart10.
+	slotsOnce sync.Once
+	// lockFile holds a shared flock on <dir>/store.lock while the store
+	// is open (see lock).
+	lockFile *os.File
 	// lookup finds the stored row of a SOP Instance UID (the duplicate
 	// check on the commit path, without gorm's overhead).
 	lookup *sql.Stmt
@@ -191,8 +210,20 @@ func Open(dir string, opt Options) (*Store, error) {
 	if s.text == nil {
 		s.text = func(ds *dcm.DataSet, t dcm.Tag) string { return ds.Text(t) }
 	}
-	if err := s.reconcile(); err != nil {
+	alone, err := s.lock()
+	if err != nil {
 		return nil, err
+	}
+	if alone {
+		// Only when no other process has the store open: its temp files
+		// and slots being written would look like leftovers of a crash.
+		if err := s.reconcile(); err != nil {
+			s.lockFile.Close()
+			return nil, err
+		}
+		// let other processes open it too (converting never leaves
+		// the file unlocked)
+		unix.Flock(int(s.lockFile.Fd()), unix.LOCK_SH)
 	}
 	if err := s.createObjectDirs(); err != nil {
 		return nil, err
@@ -236,6 +267,7 @@ func (s *Store) createObjectDirs() error {
 // Close writes the rows of every committed object, then closes the index.
 func (s *Store) Close() error {
 	s.stopSpares()
+	s.stopSlots()
 	s.stopIndexer()
 	if s.lookup != nil {
 		s.lookup.Close()
@@ -247,7 +279,11 @@ func (s *Store) Close() error {
 	if err != nil {
 		return err
 	}
-	return sqlDB.Close()
+	err = sqlDB.Close()
+	if s.lockFile != nil {
+		s.lockFile.Close()
+	}
+	return err
 }
 
 // Dir returns the data directory.
@@ -276,6 +312,12 @@ type Incoming struct {
 	wb int64
 	// early: the header parsed as soon as the head was full, or nil.
 	early *earlyHeader
+	// slot: the pre-named file of an object started by NewPart10 (nil
+	// otherwise); sealAt is where its seal goes, crc the CRC-32C of the
+	// data set written so far.
+	slot   *slot
+	sealAt int64
+	crc    uint32
 }
 
 // headSize is how much of an object is kept in memory for parsing: the
@@ -343,6 +385,9 @@ func (in *Incoming) Write(p []byte) (int, error) {
 	}
 	n, err := in.f.Write(p)
 	in.n += int64(n)
+	if in.sealAt > 0 {
+		in.crc = crc32.Update(in.crc, castagnoli, p[:n])
+	}
 	if err != nil {
 		return n, wrapSpace(err)
 	}
@@ -364,6 +409,10 @@ func (in *Incoming) writeback() {
 // ReadFrom appends everything r yields; from a file the copy is done by
 // the kernel (copy_file_range), without passing through user space.
 func (in *Incoming) ReadFrom(r io.Reader) (int64, error) {
+	if in.slot != nil {
+		// the seal needs the bytes: copy through Write
+		return io.Copy(struct{ io.Writer }{in}, r)
+	}
 	n, err := in.f.ReadFrom(r)
 	in.n += n
 	if err != nil {
@@ -382,6 +431,10 @@ func (in *Incoming) Abort() {
 		return
 	}
 	in.done = true
+	if in.slot != nil {
+		in.abortSlot()
+		return
+	}
 	in.f.Close()
 	if in.path != "" {
 		os.Remove(in.path)
@@ -466,9 +519,19 @@ func (in *Incoming) Commit(ctx context.Context, source string, expect *Expect) (
 	if err != nil {
 		return Result{}, err
 	}
+	if in.slot != nil {
+		if err := in.writeSeal(); err != nil {
+			return Result{}, err
+		}
+	}
 	if req.durable {
 		if err := syncData(in.f); err != nil {
 			return Result{}, wrapSpace(err)
+		}
+		if in.slot != nil {
+			if err := in.syncSlotDir(); err != nil {
+				return Result{}, err
+			}
 		}
 	}
 	in.s.group.submit(in.s, req)
@@ -629,6 +692,34 @@ func (s *Store) ObjectPath(inst *Instance) string {
 	return filepath.Join(s.dir, "objects", inst.Path)
 }
 
+// lock locks <dir>/store.lock for as long as the store is open (the
+// kernel drops the lock when the process ends, however it ends). When no
+// other process holds it, it takes it exclusively and reports alone (Open
+// then reconciles and shares it); otherwise it waits for a shared lock.
+func (s *Store) lock() (alone bool, err error) {
+	f, err := os.OpenFile(filepath.Join(s.dir, "store.lock"), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return false, fmt.Errorf("store: lock: %w", err)
+	}
+	s.lockFile = f
+	fd := int(f.Fd())
+	if err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB); err == nil {
+		return true, nil
+	}
+	// Another process has the store open (or is reconciling it): share.
+	for {
+		err = unix.Flock(fd, unix.LOCK_SH)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return false, fmt.Errorf("store: lock: %w", err)
+	}
+	return false, nil
+}
+
 // reconcile removes stray temp files, rows without files, and indexes files
 // without rows.
 func (s *Store) reconcile() error {
@@ -669,10 +760,19 @@ func (s *Store) reconcile() error {
 		}
 		return nil
 	})
+	unused := 0
 	for _, p := range orphans {
+		if fi, err := os.Stat(p); err == nil && fi.Size() == 0 {
+			os.Remove(p) // a slot never used (see slot.go)
+			unused++
+			continue
+		}
 		err := s.reindexFile(p)
 		switch {
 		case err == nil:
+		case errors.Is(err, errIncomplete), errors.Is(err, errSuperseded):
+			s.log.Info("store: file without index row removed", "path", p, "why", err)
+			os.Remove(p)
 		case errors.Is(err, dcm.ErrMalformed), errors.Is(err, dcm.ErrNotDICOM), errors.Is(err, ErrInvalid):
 			s.log.Warn("store: unreadable file in the object tree removed", "path", p, "err", err)
 			os.Remove(p)
@@ -682,8 +782,8 @@ func (s *Store) reconcile() error {
 			s.log.Error("store: file without index row kept; indexing failed", "path", p, "err", err)
 		}
 	}
-	if len(orphans) > 0 {
-		s.log.Info("store: files without index rows re-indexed", "count", len(orphans))
+	if n := len(orphans) - unused; n > 0 {
+		s.log.Info("store: files without index rows examined", "count", n)
 	}
 	return nil
 }
@@ -702,21 +802,61 @@ func (s *Store) reindexFile(p string) error {
 	if err != nil {
 		return err
 	}
-	rel := objectPath(info.inst.SOPInstanceUID)
-	want := filepath.Join(s.dir, "objects", rel)
-	if want != p {
-		if _, err := s.mkdirs(filepath.Dir(want)); err != nil {
-			return err
+	raw, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	sealed := checkSeal(f.Meta, raw, fi.Size())
+	raw.Close()
+	if sealed == sealBroken {
+		return errIncomplete
+	}
+	var old Instance
+	exists := s.db.Where("sop_instance_uid = ?", info.inst.SOPInstanceUID).Limit(1).Find(&old).RowsAffected > 0
+	rel, _ := filepath.Rel(filepath.Join(s.dir, "objects"), p)
+	var replaced string
+	if sealed == sealOK {
+		// A received object, complete, in its own slot: it stays where it
+		// is. If a row names another file of the same SOP Instance UID,
+		// the object received last wins (the Storage SCP keeps the
+		// newest): the older of the two files goes.
+		info.inst.ContentFrom = fi.Size() - int64(binary.LittleEndian.Uint64(f.Meta.Get(dcm.TagPrivateInformation).Value[8:]))
+		if exists && old.Path != rel && filepath.IsLocal(old.Path) {
+			oldAbs := filepath.Join(s.dir, "objects", old.Path)
+			if ofi, err := os.Stat(oldAbs); err == nil {
+				if !fi.ModTime().After(ofi.ModTime()) {
+					return errSuperseded
+				}
+				replaced = oldAbs
+			}
 		}
-		if err := os.Rename(p, want); err != nil {
-			return err
+	} else {
+		rel = objectPath(info.inst.SOPInstanceUID)
+		want := filepath.Join(s.dir, "objects", rel)
+		if want != p {
+			if _, err := s.mkdirs(filepath.Dir(want)); err != nil {
+				return err
+			}
+			if err := os.Rename(p, want); err != nil {
+				return err
+			}
 		}
 	}
 	info.inst.Path, info.inst.Size = rel, fi.Size()
 	info.inst.Source, info.inst.ReceivedAt = "recovered", time.Now().UTC()
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	var old Instance
-	exists := s.db.Where("sop_instance_uid = ?", info.inst.SOPInstanceUID).Limit(1).Find(&old).RowsAffected > 0
-	return s.index(info, exists, old)
+	if err := s.index(info, exists, old); err != nil {
+		return err
+	}
+	if replaced != "" {
+		os.Remove(replaced)
+	}
+	return nil
 }
+
+// reconcile verdicts on files without rows.
+var (
+	errIncomplete = errors.New("store: received object incomplete (its seal does not match its data set)")
+	errSuperseded = errors.New("store: an object with the same SOP Instance UID, received later, is stored")
+)
