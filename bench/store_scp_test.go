@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"lightbox/backend/dimse"
 	"lightbox/backend/storage"
 	"lightbox/backend/store"
@@ -117,7 +119,10 @@ func countFiles(dir string) int {
 // the 1000-image 512x512 CT series to Lightbox (each object synced, data
 // and name, before its response; timed until the background indexer has
 // written every row; also without fsync), DCMTK storescp writing files (no
-// fsync), storescp --ignore (network only) and Orthanc, in one run.
+// fsync), storescp --ignore (network only) and Orthanc, in one run. With
+// one association, sync-floor is what the disk allows a receiver that
+// syncs each object before answering: the same files written and synced
+// one by one, with no network at all.
 // cpu-ms/img is the receiving process's CPU per image.
 //
 //	go test -run '^$' -bench Receive1000CT -benchtime 1x ./bench/
@@ -156,6 +161,36 @@ func BenchmarkReceive1000CT(b *testing.B) {
 						b.Fatalf("%d indexed of %d", n, len(files))
 					}
 					report(b, len(files), total, d)
+				}
+			})
+		}
+		if par == 1 {
+			// The floor of any receiver that answers only once an object
+			// is durable, on this machine's disk: each file written and
+			// synced (one fdatasync, as a slot costs), one after the other
+			// as one association sends them, without any network.
+			b.Run("sync-floor/assoc=1", func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					dir := b.TempDir()
+					t0 := time.Now()
+					for k, f := range files {
+						data, err := os.ReadFile(f)
+						if err != nil {
+							b.Fatal(err)
+						}
+						out, err := os.Create(filepath.Join(dir, strconv.Itoa(k)))
+						if err != nil {
+							b.Fatal(err)
+						}
+						if _, err := out.Write(data); err != nil {
+							b.Fatal(err)
+						}
+						if err := unix.Fdatasync(int(out.Fd())); err != nil {
+							b.Fatal(err)
+						}
+						out.Close()
+					}
+					report(b, len(files), total, time.Since(t0))
 				}
 			})
 		}
