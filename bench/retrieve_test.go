@@ -127,6 +127,8 @@ func tempDir(b *testing.B) string {
 // data and name, before its C-STORE response, and without fsync), in one
 // run. Every contender must have all 1000 instances (files, or index rows
 // written by the store's background indexer) before its time counts.
+// sync-floor is no retrieve: the same files written and synced one by one
+// (the least time a retrieve that syncs each object can take on this disk).
 //
 //	go test -run '^$' -bench Retrieve1000CT -benchtime 1x ./bench/
 func BenchmarkRetrieve1000CT(b *testing.B) {
@@ -237,6 +239,10 @@ func BenchmarkRetrieve1000CT(b *testing.B) {
 		}
 	}
 
+	// what the disk allows a retrieve that syncs each object (see syncFloor)
+	b.Run("sync-floor", func(b *testing.B) {
+		measureRetrieve(b, o, n, total, func(b *testing.B) (time.Duration, time.Duration) { return syncFloor(b, files), 0 }, nil)
+	})
 	b.Run("get/getscu", func(b *testing.B) { measureRetrieve(b, o, n, total, getscu, nil) })
 	for _, fsync := range []bool{true, false} {
 		b.Run("get/"+name[fsync], func(b *testing.B) { measureRetrieve(b, o, n, total, get(fsync), getscu) })
