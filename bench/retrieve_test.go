@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"strconv"
 	"testing"
@@ -142,6 +143,7 @@ func BenchmarkRetrieve1000CT(b *testing.B) {
 	target := qr.Target{CallingAE: "LBXGET", CalledAE: "ORTHANC", Addr: peer + ":" + port, Timeout: 30 * time.Second}
 	ctx := context.Background()
 	openStore := func(b *testing.B, fsync bool) (*store.Store, func()) {
+		runtime.GC() // not the garbage of what ran before
 		dir := tempDir(b)
 		st, err := store.Open(dir, store.Options{Fsync: fsync})
 		if err != nil {
