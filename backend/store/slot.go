@@ -9,6 +9,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+
+	"golang.org/x/sys/unix"
 
 	"lightbox/backend/dcm"
 )
@@ -121,7 +124,7 @@ func (s *Store) makeSlots(n int) ([]*slot, error) {
 	for range n {
 		rand.Read(rnd[:])
 		rel := filepath.Join(dir, hex.EncodeToString(rnd[:])+".dcm")
-		f, err := os.OpenFile(filepath.Join(s.dir, "objects", rel), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		f, err := s.createSlotFile(abs, filepath.Join(s.dir, "objects", rel))
 		if err != nil {
 			discardSlots(s, out)
 			return nil, wrapSpace(err)
@@ -138,6 +141,28 @@ func (s *Store) makeSlots(n int) ([]*slot, error) {
 		}
 	}
 	return out, nil
+}
+
+// createSlotFile creates an empty file named p in dir. Where the file
+// system has O_TMPFILE, the file is made unnamed and then linked to p:
+// on ext4 without a journal, a file created by name is marked so that
+// its first fsync also writes its directory, which would put the
+// directory back on the path of every commit (the directory is synced
+// when the slots are made, so that write is not needed).
+func (s *Store) createSlotFile(dir, p string) (*os.File, error) {
+	if !s.noTmpfile.Load() {
+		fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, 0o644)
+		if err == nil {
+			f := os.NewFile(uintptr(fd), p)
+			err = unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(fd), unix.AT_FDCWD, p, unix.AT_SYMLINK_FOLLOW)
+			if err == nil {
+				return f, nil
+			}
+			f.Close()
+			return nil, err
+		}
+	}
+	return os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 }
 
 // discardSlots closes and removes unused slots.
