@@ -255,12 +255,16 @@ func TestSecondOpenDoesNotReconcile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := nonEmptyFiles(t, dir); len(got) != 1 {
-		t.Fatalf("the object being received is gone: %v", got)
+	slotPath := filepath.Join(dir, "objects", in.slot.rel)
+	if _, err := os.Stat(slotPath); err != nil {
+		t.Fatalf("the slot of the object being received is gone: %v", err)
 	}
 	in.Write(ds[len(ds)/2:])
 	if _, err := in.Commit(context.Background(), "AE:SENDER", &Expect{Indexed: true}); err != nil {
 		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(slotPath); err != nil || !bytes.HasSuffix(b, ds) {
+		t.Fatalf("the object is not in its slot: %v", err)
 	}
 	s2.Close()
 	// a crash in the middle of another object
