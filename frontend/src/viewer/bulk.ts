@@ -10,17 +10,32 @@
 // they are asked for wait in a map (each is handed out once, then dropped).
 // When the stream ends or fails, ids still missing are rejected with
 // BulkMissing so the caller can fall back to single requests.
+//
+// The stream is read by a worker (bulkworker.ts), which also converts 16-bit
+// frames to modality values; the page's main thread only receives finished
+// buffers. Without workers, or when the worker's fetch fails before its first
+// record, the page reads the stream itself (and the loader converts).
 
-export const FRAME_DATA_TYPES = ['uint8', 'int8', 'uint16', 'int16', 'uint32', 'int32', 'rgb8', 'rgb16'];
-const HEADER = 16;
-const MAX_RECORD = 256 << 20;
+import { FRAME_DATA_TYPES, readRecords } from './bulkparse';
+import type { BulkParams } from './bulkworker';
+import { modalityParams } from './modality';
+import { isColorMeta } from './meta';
+import type { InstanceMeta } from '../api/api';
 
 export class BulkMissing extends Error {}
 
 export interface Frame {
   buf: ArrayBuffer;
   dt: string;
+  /** Set when buf holds modality values already (converted by the worker): their [min, max]. */
+  range?: [number, number];
 }
+
+type WorkerMsg =
+  | { type: 'frame'; id: number; buf: ArrayBuffer; dt: string; range?: [number, number] }
+  | { type: 'error'; id: number; message: string }
+  | { type: 'end' }
+  | { type: 'fail'; message: string };
 
 type Waiter = { resolve: (f: Frame) => void; reject: (e: Error) => void };
 
@@ -41,13 +56,24 @@ export class BulkFrames {
   readonly stats = { records: 0, bytes: 0, ms: 0 };
   readonly done: Promise<void>;
 
-  constructor(seriesUID: string, ids: number[]) {
+  private worker: Worker | null = null;
+
+  /** Starts the stream of frame 0 of these instances (in this order). */
+  constructor(seriesUID: string, metas: InstanceMeta[]) {
+    const ids = metas.map((m) => m.id);
     for (const id of ids) this.pending.add(id);
     active.add(this);
-    const url = `files/series/${encodeURIComponent(seriesUID)}/frames?ids=${ids.join(',')}`;
-    this.done = this.run(url).catch((e: unknown) => {
-      if (!this.ctl.signal.aborted) console.warn('bulk frames failed', e);
-    }).finally(() => this.finish());
+    const url = new URL(`files/series/${encodeURIComponent(seriesUID)}/frames?ids=${ids.join(',')}`, document.baseURI).href;
+    const t0 = performance.now();
+    this.done = this.runWorker(url, metas)
+      .then((ok) => (ok ? undefined : this.run(url)))
+      .catch((e: unknown) => {
+        if (!this.ctl.signal.aborted) console.warn('bulk frames failed', e);
+      })
+      .finally(() => {
+        this.stats.ms = performance.now() - t0;
+        this.finish();
+      });
   }
 
   has(id: number): boolean {
@@ -67,6 +93,69 @@ export class BulkFrames {
 
   cancel(): void {
     this.ctl.abort();
+    this.worker?.terminate();
+    this.worker = null;
+  }
+
+  private record(id: number, status: number, code: number, payload: Uint8Array): void {
+    this.stats.records++;
+    this.stats.bytes += payload.length;
+    if (status === 0 && code < FRAME_DATA_TYPES.length) {
+      this.deliver(id, { buf: payload.buffer as ArrayBuffer, dt: FRAME_DATA_TYPES[code] });
+    } else {
+      this.deliver(id, new Error(`frame 0 of instance ${id}: ${new TextDecoder().decode(payload)}`));
+    }
+  }
+
+  /**
+   * Reads the stream in a worker. Resolves true when the worker read it (to
+   * its end or to a failure after some records), false when the page should
+   * read it itself (no worker, or a failure before the first record).
+   */
+  private runWorker(url: string, metas: InstanceMeta[]): Promise<boolean> {
+    let w: Worker;
+    try {
+      w = new Worker(new URL('./bulkworker.ts', import.meta.url), { type: 'module' });
+    } catch {
+      return Promise.resolve(false);
+    }
+    this.worker = w;
+    const params: Record<number, BulkParams> = {};
+    for (const m of metas) {
+      if (isColorMeta(m)) continue;
+      params[m.id] = { ...modalityParams(m), samples: m.rows * m.columns, bitsAllocated: m.bitsAllocated, pixelRepresentation: m.pixelRepresentation };
+    }
+    return new Promise<boolean>((resolve) => {
+      const stop = (ok: boolean) => {
+        w.terminate();
+        if (this.worker === w) this.worker = null;
+        this.ctl.signal.removeEventListener('abort', aborted);
+        resolve(ok);
+      };
+      const aborted = () => stop(true);
+      this.ctl.signal.addEventListener('abort', aborted);
+      w.onmessage = (ev: MessageEvent<WorkerMsg>) => {
+        const m = ev.data;
+        if (m.type === 'frame') {
+          this.stats.records++;
+          this.stats.bytes += m.buf.byteLength;
+          this.deliver(m.id, { buf: m.buf, dt: m.dt, range: m.range });
+        } else if (m.type === 'error') {
+          this.stats.records++;
+          this.deliver(m.id, new Error(`frame 0 of instance ${m.id}: ${m.message}`));
+        } else if (m.type === 'end') {
+          stop(true);
+        } else {
+          console.warn('bulk frames (worker):', m.message);
+          stop(this.stats.records > 0);
+        }
+      };
+      w.onerror = (ev) => {
+        ev.preventDefault();
+        stop(this.stats.records > 0);
+      };
+      w.postMessage({ url, params });
+    });
   }
 
   private deliver(id: number, f: Frame | Error): void {
@@ -88,52 +177,10 @@ export class BulkFrames {
     this.pending.clear();
   }
 
+  /** Reads the stream in the page (no worker). */
   private async run(url: string): Promise<void> {
-    const t0 = performance.now();
     const resp = await fetch(url, { credentials: 'same-origin', signal: this.ctl.signal });
     if (!resp.ok || !resp.body) throw new Error(`bulk frames: HTTP ${resp.status}`);
-    const reader = resp.body.getReader();
-    // Parser state: a header being filled, then a payload being filled.
-    const head = new Uint8Array(HEADER);
-    let headFill = 0;
-    let payload: Uint8Array | null = null;
-    let payFill = 0;
-    let meta = { id: 0, status: 0, code: 0 };
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      let off = 0;
-      while (off < value.length) {
-        if (!payload) {
-          const n = Math.min(HEADER - headFill, value.length - off);
-          head.set(value.subarray(off, off + n), headFill);
-          headFill += n;
-          off += n;
-          if (headFill < HEADER) break;
-          const dv = new DataView(head.buffer);
-          const len = dv.getUint32(8, true);
-          if (len > MAX_RECORD) throw new Error(`bulk frames: record of ${len} bytes`);
-          meta = { id: dv.getUint32(4, true), status: head[12], code: head[13] };
-          payload = new Uint8Array(len);
-          payFill = 0;
-          headFill = 0;
-        }
-        const n = Math.min(payload.length - payFill, value.length - off);
-        payload.set(value.subarray(off, off + n), payFill);
-        payFill += n;
-        off += n;
-        if (payFill === payload.length) {
-          this.stats.records++;
-          this.stats.bytes += payload.length;
-          if (meta.status === 0 && meta.code < FRAME_DATA_TYPES.length) {
-            this.deliver(meta.id, { buf: payload.buffer as ArrayBuffer, dt: FRAME_DATA_TYPES[meta.code] });
-          } else {
-            this.deliver(meta.id, new Error(`frame 0 of instance ${meta.id}: ${new TextDecoder().decode(payload)}`));
-          }
-          payload = null;
-        }
-      }
-    }
-    this.stats.ms = performance.now() - t0;
+    await readRecords(resp.body, (id, status, code, payload) => this.record(id, status, code, payload));
   }
 }

@@ -15,10 +15,8 @@
 import { cache, imageLoader, utilities, type Types } from '@cornerstonejs/core';
 import { files, type InstanceMeta } from '../api/api';
 import { ensureMeta, isColorMeta, parseImageId, SCHEME, spacingOf } from './meta';
-import { BulkMissing, bulkFor } from './bulk';
-
-type Mono = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array;
-type TargetType = 'Uint8Array' | 'Int16Array' | 'Uint16Array' | 'Float32Array';
+import { BulkMissing, bulkFor, type Frame } from './bulk';
+import { chooseType, modalityParams, shiftInPlace, unshift, type Mono, type TargetType } from './modality';
 
 /** Statistics for the HUD/tests: how many frames came over the wire and how long they took. */
 export const loaderStats = { frames: 0, bytes: 0, ms: 0, errors: 0, bulkFrames: 0 };
@@ -60,25 +58,6 @@ function minMax(a: ArrayLike<number>): [number, number] {
   return [lo, hi];
 }
 
-const isInt = (x: number) => Number.isInteger(x);
-
-/**
- * Chooses the scalar type of the modality values, the same way Cornerstone's
- * volume loader does (so stack and volume share cached images): 8-bit stays
- * Uint8 without rescale, integer rescales stay 16-bit when the range fits
- * (signed if the data or the rescale can be negative), everything else Float32.
- */
-export function chooseType(meta: InstanceMeta, lo: number, hi: number, slope: number, intercept: number): TargetType {
-  const identity = slope === 1 && intercept === 0;
-  if (meta.bitsAllocated === 8 && identity && lo >= 0 && hi <= 255) return 'Uint8Array';
-  if (isInt(slope) && isInt(intercept) && meta.bitsAllocated <= 16) {
-    const signed = meta.pixelRepresentation === 1 || intercept < 0 || slope < 0;
-    if (signed && lo >= -32768 && hi <= 32767) return 'Int16Array';
-    if (!signed && lo >= 0 && hi <= 65535) return 'Uint16Array';
-  }
-  return 'Float32Array';
-}
-
 const ctor = { Uint8Array, Int16Array, Uint16Array, Float32Array } as const;
 
 /** Applies slope/intercept into an array of the chosen type (no copy when it is already that). */
@@ -108,8 +87,13 @@ interface LoadOptions {
   targetBuffer?: { type?: TargetType };
 }
 
-/** Builds the Cornerstone image object from meta and decoded samples. */
-export function buildImage(imageId: string, meta: InstanceMeta, buf: ArrayBuffer, dt: string, options: LoadOptions = {}): Types.IImage {
+/**
+ * Builds the Cornerstone image object from meta and decoded samples (buf is
+ * taken over: it may be modified in place and kept as the pixel data). range:
+ * the samples are modality values already (shiftInPlace done by the bulk
+ * worker, with modalityParams(meta)), and this is their [min, max].
+ */
+export function buildImage(imageId: string, meta: InstanceMeta, buf: ArrayBuffer, dt: string, options: LoadOptions = {}, range?: [number, number]): Types.IImage {
   const { rows, columns } = meta;
   const color = dt === 'rgb8' || dt === 'rgb16' || isColorMeta(meta);
   const spp = color ? 3 : 1;
@@ -126,15 +110,27 @@ export function buildImage(imageId: string, meta: InstanceMeta, buf: ArrayBuffer
     pixelData = dt === 'rgb16' ? rgbTo8(raw as Uint16Array, meta) : (raw as Uint8Array).subarray(0, expected);
     [lo, hi] = [0, 255];
   } else {
-    slope = Number.isFinite(meta.rescaleSlope) && meta.rescaleSlope !== 0 ? meta.rescaleSlope : 1;
-    intercept = Number.isFinite(meta.rescaleIntercept) ? meta.rescaleIntercept : 0;
-    const [slo, shi] = minMax(raw.subarray(0, expected) as Mono);
-    const a = slo * slope + intercept;
-    const b = shi * slope + intercept;
-    lo = Math.min(a, b);
-    hi = Math.max(a, b);
-    const type = options.targetBuffer?.type && options.targetBuffer.type in ctor ? options.targetBuffer.type : chooseType(meta, lo, hi, slope, intercept);
-    pixelData = toModality(raw.subarray(0, expected) as Mono, slope, intercept, type);
+    ({ slope, intercept } = modalityParams(meta));
+    const forced = options.targetBuffer?.type && options.targetBuffer.type in ctor ? options.targetBuffer.type : undefined;
+    const view = raw.subarray(0, expected) as Mono;
+    let fast: { pixelData: Mono; lo: number; hi: number } | null = null;
+    if (range && (!forced || forced === view.constructor.name)) fast = { pixelData: view, lo: range[0], hi: range[1] };
+    else {
+      // Converted by the bulk worker into another type than the one wanted here: back to stored values.
+      if (range) unshift(view, intercept);
+      fast = shiftInPlace(view, slope, intercept, meta, forced);
+    }
+    if (fast) {
+      ({ pixelData, lo, hi } = fast);
+    } else {
+      const [slo, shi] = minMax(view);
+      const a = slo * slope + intercept;
+      const b = shi * slope + intercept;
+      lo = Math.min(a, b);
+      hi = Math.max(a, b);
+      const type = forced ?? chooseType(meta, lo, hi, slope, intercept);
+      pixelData = toModality(view, slope, intercept, type);
+    }
   }
   const voxelManager = utilities.VoxelManager.createImageVoxelManager({
     scalarData: pixelData as Types.PixelDataTypedArray,
@@ -209,7 +205,7 @@ function rgbCanvas(data: Uint8Array, w: number, h: number): HTMLCanvasElement {
 }
 
 /** Fetches one decoded frame (from a running bulk stream of its series when there is one). */
-export async function fetchFrame(id: number, frame: number, signal?: AbortSignal): Promise<{ buf: ArrayBuffer; dt: string }> {
+export async function fetchFrame(id: number, frame: number, signal?: AbortSignal): Promise<Frame> {
   const t0 = performance.now();
   const bulk = frame === 0 ? bulkFor(id) : undefined;
   if (bulk) {
@@ -248,7 +244,7 @@ export function lightboxImageLoader(imageId: string, options: Record<string, unk
     if (!p) throw new Error(`bad image id ${imageId}`);
     try {
       const [meta, fr] = await Promise.all([ensureMeta(p.id, ctl.signal), fetchFrame(p.id, p.frame, ctl.signal)]);
-      return buildImage(imageId, meta, fr.buf, fr.dt || meta.dataType, options as LoadOptions);
+      return buildImage(imageId, meta, fr.buf, fr.dt || meta.dataType, options as LoadOptions, fr.range);
     } catch (e) {
       loaderStats.errors++;
       throw e;

@@ -19,6 +19,7 @@ import * as tools from '@cornerstonejs/tools';
 import type { InstanceMeta } from '../api/api';
 import { checkVolume, type VolumeCheck } from './geometry';
 import { imageIdFor } from './meta';
+import { contextOf, prepareVolumeTexture, uploadPending } from './voltexture';
 import { createOverlay, updateOverlay, type OverlayDom } from './overlay';
 
 const GROUP = 'lb-mpr';
@@ -138,27 +139,42 @@ export class MprView {
         poll();
       }
     });
+    // One upload of the texture, as the slices arrive (see voltexture.ts).
+    prepareVolumeTexture(volume);
     // Frames already in the image cache (shown in a stack) complete the volume at
-    // once: attach it to the views only then, so its texture is uploaded once
-    // instead of slice by slice and then again as a whole.
+    // once: attach it to the views only then.
     const cached = imageIds.every((id) => cache.getImage(id));
     // While slices stream in, Cornerstone re-renders every view after each 2% of
-    // them; without a GPU each render of three views costs hundreds of ms. Render
-    // at the first slice and at each quarter instead (and when complete).
+    // them; without a GPU each render of three views costs hundreds of ms (and
+    // the GPU process's time is the same cores' time). Render at the first slice
+    // (the slice in view arrives first) and when the volume is complete; in
+    // between, send the arrived slices to the texture without rendering.
     let firstSlice: Promise<void> = Promise.resolve();
     if (!cached && !volume.loadStatus?.loaded) {
       (volume as unknown as { autoRenderOnLoad: boolean }).autoRenderOnLoad = false;
       const n = imageIds.length;
-      let mark = 1;
+      const batch = Math.max(1, Math.ceil(n / 50));
+      let uploaded = 0;
+      let scheduled = false;
       let first: () => void = () => undefined;
       firstSlice = new Promise((r) => (first = r));
+      // After the event's task: Cornerstone marks a slice for upload once more
+      // after this event (and slices already cached before it), which would
+      // send such a slice twice.
+      const upload = () => {
+        scheduled = false;
+        if (!this.cells.length || volume!.loadStatus?.loaded) return;
+        const done = (volume as unknown as { framesProcessed: number }).framesProcessed;
+        if (uploadPending(volume!, contextOf(this.engine, this.cells[0].id)) >= 0) uploaded = done;
+      };
       const onSlice = ((ev: CustomEvent) => {
         if (ev.detail?.volumeId !== this.volumeId) return;
         const done = ev.detail.framesProcessed ?? 0;
-        if (done < mark) return;
         first();
-        mark = done + Math.ceil(n / 4);
-        if (this.cells.length && done < n) this.engine.render();
+        if (done < n && done - uploaded >= batch && !scheduled) {
+          scheduled = true;
+          setTimeout(upload, 0);
+        }
       }) as EventListener;
       eventTarget.addEventListener(Enums.Events.IMAGE_VOLUME_MODIFIED, onSlice);
       void loaded.then(() => {
@@ -192,6 +208,7 @@ export class MprView {
     await this.rendered();
     this.readyMs = performance.now() - this.t0;
     await loaded;
+    if (this.cells.length) uploadPending(volume, contextOf(this.engine, this.cells[0].id));
     this.engine.render();
     await this.rendered();
     this.loadedMs = performance.now() - this.t0;

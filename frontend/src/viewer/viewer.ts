@@ -988,7 +988,7 @@ export class Viewer {
       const here = parseImageId(e.imageIds[idx] ?? '')?.id;
       const centre = Math.max(0, check.sorted.findIndex((m) => m.id === here));
       const order = [...missing].sort((a, b) => Math.abs(check.sorted.indexOf(a) - centre) - Math.abs(check.sorted.indexOf(b) - centre));
-      bulk = new BulkFrames(e.series.seriesInstanceUID, order.map((m) => m.id));
+      bulk = new BulkFrames(e.series.seriesInstanceUID, order);
     }
     try {
       await mpr.open(check.sorted, e.series.seriesInstanceUID, idx);
