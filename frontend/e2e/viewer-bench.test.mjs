@@ -25,9 +25,11 @@ test('viewer benchmark on a large CT', { skip }, async () => {
   try {
     const page = await context.newPage();
     let peak = 0;
-    const sample = async () => {
+    const heaps = [];
+    const sample = async (label) => {
       const h = await page.evaluate(() => performance.memory?.usedJSHeapSize ?? 0).catch(() => 0);
       peak = Math.max(peak, h);
+      heaps.push(`${label} ${(h / 1048576).toFixed(0)}`);
     };
     // Load the app first, then time opening the study in the viewer.
     await page.goto(`${BASE}/?render=${RENDERING}#/studies`);
@@ -40,17 +42,17 @@ test('viewer benchmark on a large CT', { skip }, async () => {
     const firstImage = Date.now() - t0;
     const st = await page.evaluate(() => window.__lbViewer.debugState());
     assert.ok(st.cells[0].count >= 100, `a large stack (${st.cells[0].count})`);
-    await sample();
+    await sample('first image');
     const prefetchMs = await page.evaluate(() => window.__lbViewer.benchPrefetch(0));
-    await sample();
+    await sample('all cached');
     const fps = await page.evaluate((n) => window.__lbViewer.benchScroll(0, n), Math.min(300, st.cells[0].count));
-    await sample();
+    await sample('scrolled');
     const m0 = Date.now();
     await page.keyboard.press('Shift+M');
     await page.waitForFunction(() => window.__lbViewer.mprState()?.loadedMs >= 0, null, { timeout: 300000 });
     const mprWall = Date.now() - m0;
     const mpr = await page.evaluate(() => window.__lbViewer.mprState());
-    await sample();
+    await sample('MPR cached');
     // MPR straight after opening the study (no frame cached yet): the realistic case.
     await page.goto('about:blank');
     await page.goto(`${BASE}/?render=${RENDERING}#/studies`);
@@ -63,14 +65,14 @@ test('viewer benchmark on a large CT', { skip }, async () => {
     await page.waitForFunction(() => window.__lbViewer.mprState()?.loadedMs >= 0, null, { timeout: 300000 });
     const coldWall = Date.now() - c0;
     const cold = await page.evaluate(() => ({ ...window.__lbViewer.mprState(), loader: window.__lbViewer.debugState().loader }));
-    await sample();
+    await sample('MPR cold');
     await page.screenshot({ path: path.join(outDir(), 'viewer-bench-mpr.png') });
     const mode = st.rendering ?? { mode: 'gpu', reason: 'viewer without a CPU path', renderer: '' };
     console.log(
       `# viewer bench (${mode.mode.toUpperCase()} stack rendering, ${mode.reason}: ${mode.renderer}): ${st.cells[0].count} slices; first image ${firstImage} ms; all frames cached in ${Math.round(prefetchMs)} ms; ` +
         `scroll ${fps.toFixed(1)} fps; MPR (frames cached) first render ${Math.round(mpr.readyMs)} ms, complete ${mprWall} ms; ` +
         `MPR cold (right after the first image) first render ${Math.round(cold.readyMs)} ms, complete ${coldWall} ms (${cold.loader.bulkFrames ?? 0} slices streamed in bulk); ` +
-        `peak JS heap ${(peak / 1048576).toFixed(0)} MB`,
+        `peak JS heap ${(peak / 1048576).toFixed(0)} MB (MB after: ${heaps.join(', ')})`,
     );
     assert.ok(fps > 0);
   } finally {

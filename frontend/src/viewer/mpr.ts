@@ -19,7 +19,7 @@ import * as tools from '@cornerstonejs/tools';
 import type { InstanceMeta } from '../api/api';
 import { checkVolume, type VolumeCheck } from './geometry';
 import { imageIdFor } from './meta';
-import { contextOf, prepareVolumeTexture, uploadPending } from './voltexture';
+import { contextOf, holdUploads, prepareVolumeTexture, uploadPending } from './voltexture';
 import { createOverlay, updateOverlay, type OverlayDom } from './overlay';
 
 const GROUP = 'lb-mpr';
@@ -186,6 +186,7 @@ export class MprView {
     // 3D rendering is expensive without a GPU: render once the volume is complete
     // instead of on every arriving slice. MPR shows slices as they stream in.
     if (this.kind === '3d' || cached) await loaded;
+    const held = volume.loadStatus?.loaded ? holdUploads(volume) : [];
     await setVolumesForViewports(
       this.engine,
       [{ volumeId: this.volumeId }],
@@ -202,6 +203,12 @@ export class MprView {
       group.setToolActive(tools.PanTool.toolName, { bindings: [{ mouseButton: MouseBindings.Auxiliary }] });
       group.setToolActive(tools.ZoomTool.toolName, { bindings: [{ mouseButton: MouseBindings.Secondary }] });
       this.setPreset(this.meta0.modality === 'MR' ? 'MR-Default' : 'CT-Bone');
+    }
+    if (held.length && this.cells.length) {
+      // A complete volume: the first render creates the texture, then all slices go up at once.
+      this.engine.render();
+      await this.rendered();
+      uploadPending(volume, contextOf(this.engine, this.cells[0].id), held);
     }
     await firstSlice;
     this.engine.render();

@@ -72,15 +72,39 @@ export function contextOf(engine: RenderingEngine, viewportId: string): WebGL2Re
 }
 
 /**
+ * Takes the upload marks of a complete volume away before its first render:
+ * Cornerstone's render would send every slice as a new Float32Array (500 MB
+ * of garbage for a 500-slice volume, the JS heap's peak). The render then
+ * creates the texture empty; uploadPending(volume, gl, held) sends them.
+ */
+export function holdUploads(volume: Types.IImageVolume): number[] {
+  const marks = textureOf(volume)?.getUpdatedFrames();
+  const held: number[] = [];
+  if (!marks) return held;
+  for (let z = 0; z < marks.length; z++) {
+    if (marks[z]) {
+      held.push(z);
+      marks[z] = null;
+    }
+  }
+  return held;
+}
+
+/**
  * Uploads the slices that arrived since the last upload, once a view has
  * created the texture (its first render). gl is the WebGL context of the
- * volume's views. Returns how many slices it sent (-1: not yet possible).
+ * volume's views; held: slices taken by holdUploads. Returns how many slices
+ * it sent (-1: not yet possible).
  */
-export function uploadPending(volume: Types.IImageVolume, gl: WebGL2RenderingContext | null): number {
+export function uploadPending(volume: Types.IImageVolume, gl: WebGL2RenderingContext | null, held: number[] = []): number {
   const tex = textureOf(volume);
-  const handle = tex?.getHandle();
+  if (!tex) return -1;
+  // Marked again first: when this cannot upload, the next render does.
+  const marks = tex.getUpdatedFrames();
+  for (const z of held) marks[z] = true;
+  const handle = tex.getHandle();
   // (gl.isTexture(handle) would wait for the GPU process: 2 ms a call on SwiftShader.)
-  if (!tex || !handle || !gl || gl.isContextLost()) return -1;
+  if (!handle || !gl || gl.isContextLost()) return -1;
   const w = tex.getWidth();
   const h = tex.getHeight();
   if (tex.getOpenGLDataType() !== gl.FLOAT || tex.getComponents() !== 1) {
@@ -93,7 +117,6 @@ export function uploadPending(volume: Types.IImageVolume, gl: WebGL2RenderingCon
     buf = new Float32Array(w * h);
     scratch.set(tex, buf);
   }
-  const marks = tex.getUpdatedFrames();
   const ids = volume.imageIds;
   let sent = 0;
   tex.activate();
