@@ -186,7 +186,8 @@ export class MprView {
     // 3D rendering is expensive without a GPU: render once the volume is complete
     // instead of on every arriving slice. MPR shows slices as they stream in.
     if (this.kind === '3d' || cached) await loaded;
-    const held = volume.loadStatus?.loaded ? holdUploads(volume) : [];
+    // (Not for 3D: there one more render of the views costs more than the upload saves.)
+    const held = this.kind === 'mpr' && volume.loadStatus?.loaded ? holdUploads(volume) : [];
     await setVolumesForViewports(
       this.engine,
       [{ volumeId: this.volumeId }],
