@@ -9,7 +9,7 @@ export default defineConfig({
   base: './',
   build: {
     outDir: 'dist',
-    emptyOutDir: false, // keep dist/.gitkeep
+    emptyOutDir: false, // keep dist/.gitkeep; `npm run build` empties dist/assets first (old bundles would be embedded)
     target: 'es2022',
     chunkSizeWarningLimit: 4096,
   },
