@@ -96,6 +96,10 @@ type App struct {
 	transient map[string]nodes.Node // CLI nodes of this process only
 
 	stg storageState // Storage SCP activity and send jobs (services.go, send.go)
+	// frameBufs recycles the frame buffers of the bulk frame stream (a
+	// 512x512 16-bit series streams 500 of 512 KiB; allocating each kept
+	// the garbage collector busy while the viewer waited).
+	frameBufs sync.Pool
 }
 
 // ErrNotAvailable is returned by methods a shell does not offer.

@@ -405,29 +405,47 @@ func parseBulkIDs(raw string, insts []store.Instance) ([]store.Instance, error) 
 }
 
 type bulkFrame struct {
-	pos  int
-	id   uint
-	data []byte
-	code int
-	err  error
+	pos    int
+	id     uint
+	data   []byte
+	pooled bool // data goes back to App.frameBufs once written
+	code   int
+	err    error
 }
 
-func (a *App) decodeFirstFrame(ctx context.Context, in *store.Instance) ([]byte, int, error) {
+// decodeFirstFrame decodes frame 0 for the viewer. pooled reports that the
+// bytes are in a buffer of frameBufs, to put back once written.
+func (a *App) decodeFirstFrame(ctx context.Context, in *store.Instance) (b []byte, code int, pooled bool, err error) {
 	img, err := a.openImage(in)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, false, err
 	}
 	defer img.Close()
-	b, typ, err := img.FrameForViewer(ctx, 0)
-	if err != nil {
-		return nil, 0, err
+	var typ string
+	if img.Palette() == nil {
+		size := img.Info.FrameSize()
+		if p, ok := a.frameBufs.Get().(*[]byte); ok && cap(*p) >= size {
+			b = (*p)[:size]
+		} else {
+			b = make([]byte, size)
+		}
+		if err := img.FrameInto(ctx, 0, b); err != nil {
+			a.frameBufs.Put(&b)
+			return nil, 0, false, err
+		}
+		typ, pooled = img.Info.DataType, true
+	} else if b, typ, err = img.FrameForViewer(ctx, 0); err != nil {
+		return nil, 0, false, err
 	}
 	for i, t := range FrameDataTypes {
 		if t == typ {
-			return b, i, nil
+			return b, i, pooled, nil
 		}
 	}
-	return nil, 0, fmt.Errorf("unknown data type %q", typ)
+	if pooled {
+		a.frameBufs.Put(&b)
+	}
+	return nil, 0, false, fmt.Errorf("unknown data type %q", typ)
 }
 
 func (a *App) serveSeriesFrames(w http.ResponseWriter, r *http.Request) {
@@ -451,10 +469,13 @@ func (a *App) serveSeriesFrames(w http.ResponseWriter, r *http.Request) {
 		go func() {
 			defer wg.Done()
 			for pos := range jobs {
-				b, code, err := a.decodeFirstFrame(ctx, &list[pos])
+				b, code, pooled, err := a.decodeFirstFrame(ctx, &list[pos])
 				select {
-				case done <- bulkFrame{pos: pos, id: list[pos].ID, data: b, code: code, err: err}:
+				case done <- bulkFrame{pos: pos, id: list[pos].ID, data: b, pooled: pooled, code: code, err: err}:
 				case <-ctx.Done():
+					if pooled {
+						a.frameBufs.Put(&b)
+					}
 					return
 				}
 			}
@@ -487,13 +508,16 @@ func (a *App) serveSeriesFrames(w http.ResponseWriter, r *http.Request) {
 		binary.LittleEndian.PutUint32(head[4:], uint32(f.id))
 		binary.LittleEndian.PutUint32(head[8:], uint32(len(payload)))
 		head[12], head[13], head[14], head[15] = status, byte(f.code), 0, 0
-		if _, err := w.Write(head[:]); err != nil {
+		_, err := w.Write(head[:])
+		if err == nil {
+			_, err = w.Write(payload)
+		}
+		if f.pooled {
+			a.frameBufs.Put(&f.data)
+		}
+		if err != nil {
 			cancel()
 			continue // drain: the workers stop at ctx
-		}
-		if _, err := w.Write(payload); err != nil {
-			cancel()
-			continue
 		}
 		if flusher != nil {
 			flusher.Flush()

@@ -180,17 +180,26 @@ func fromFile(f *dcm.File, cfg config) (*Image, error) {
 // Frame decodes frame n (0-based) into a new buffer of Info.FrameSize()
 // canonical bytes.
 func (img *Image) Frame(ctx context.Context, n int) ([]byte, error) {
-	if n < 0 || n >= img.Info.Frames {
-		return nil, fmt.Errorf("%w: frame %d of %d", ErrFrameRange, n, img.Info.Frames)
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
 	dst := make([]byte, img.Info.FrameSize())
-	if err := img.frameInto(n, dst); err != nil {
+	if err := img.FrameInto(ctx, n, dst); err != nil {
 		return nil, err
 	}
 	return dst, nil
+}
+
+// FrameInto is Frame into the caller's dst, which must have FrameSize
+// bytes (callers that stream many frames reuse one buffer).
+func (img *Image) FrameInto(ctx context.Context, n int, dst []byte) error {
+	if n < 0 || n >= img.Info.Frames {
+		return fmt.Errorf("%w: frame %d of %d", ErrFrameRange, n, img.Info.Frames)
+	}
+	if len(dst) != img.Info.FrameSize() {
+		return fmt.Errorf("pixel: frame buffer of %d bytes for a %d-byte frame", len(dst), img.Info.FrameSize())
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return img.frameInto(n, dst)
 }
 
 func (img *Image) frameInto(n int, dst []byte) error {

@@ -64,11 +64,27 @@ func (img *Image) nativeFrame(n int, dst []byte) error {
 			end++
 		}
 	}
-	src := make([]byte, end-start)
-	if px.Value != nil {
-		copy(src, px.Value[start:end])
-	} else if err := readAt(img.File.Source, src, px.Offset+start); err != nil {
-		return err
+	plain := swap == 0 && in.BitsAllocated > 1 && in.Photometric != "YBR_FULL_422" &&
+		!(in.SamplesPerPixel == 3 && in.PlanarConfiguration == 1) && end-start == int64(len(dst))
+	var src []byte
+	switch {
+	case plain && px.Value != nil:
+		copy(dst, px.Value[start:end])
+	case plain:
+		// the stored bytes are the frame's: read them into dst at once
+		if err := readAt(img.File.Source, dst, px.Offset+start); err != nil {
+			return err
+		}
+	default:
+		src = make([]byte, end-start)
+		if px.Value != nil {
+			copy(src, px.Value[start:end])
+		} else if err := readAt(img.File.Source, src, px.Offset+start); err != nil {
+			return err
+		}
+	}
+	if plain {
+		return img.finishNative(dst)
 	}
 	if swap > 1 {
 		swapBytes(src, swap)
@@ -84,6 +100,13 @@ func (img *Image) nativeFrame(n int, dst []byte) error {
 	default:
 		copy(dst, body)
 	}
+	return img.finishNative(dst)
+}
+
+// finishNative brings a native frame's samples to the canonical form: the
+// stored bits at the bottom (sign-extended), and R,G,B for YBR_FULL.
+func (img *Image) finishNative(dst []byte) error {
+	in := &img.Info
 	if in.BitsAllocated > 1 {
 		normalize(dst, in, in.HighBit+1-in.BitsStored)
 	}
