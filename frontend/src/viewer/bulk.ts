@@ -15,6 +15,14 @@
 // frames to modality values; the page's main thread only receives finished
 // buffers. Without workers, or when the worker's fetch fails before its first
 // record, the page reads the stream itself (and the loader converts).
+//
+// A worker's start needs turns of the page's main thread, and the MPR view
+// takes it for a second right after the stream is asked for (viewports,
+// shader compilation, the first render): a worker created then began its
+// fetch only after that first render. So one spare worker is started ahead
+// (prewarmBulkWorker, while the viewer is idle) and a stream takes it; an
+// idle spare only waits for its start message. The spare is module state
+// owned by this file: at most one, replaced after each stream.
 
 import { FRAME_DATA_TYPES, readRecords } from './bulkparse';
 import type { BulkParams } from './bulkworker';
@@ -40,6 +48,29 @@ type WorkerMsg =
 type Waiter = { resolve: (f: Frame) => void; reject: (e: Error) => void };
 
 const active = new Set<BulkFrames>();
+
+let spare: Worker | null = null;
+
+function newWorker(): Worker {
+  return new Worker(new URL('./bulkworker.ts', import.meta.url), { type: 'module' });
+}
+
+/** Starts a bulk worker ahead of the next stream, unless one is waiting already. */
+export function prewarmBulkWorker(): void {
+  if (spare || typeof Worker === 'undefined') return;
+  try {
+    const w = newWorker();
+    // A spare that fails to start (its script missing) is dropped, not handed to a stream.
+    w.onerror = (ev) => {
+      ev.preventDefault();
+      w.terminate();
+      if (spare === w) spare = null;
+    };
+    spare = w;
+  } catch {
+    spare = null;
+  }
+}
 
 /** The running stream that will deliver frame 0 of an instance, if any. */
 export function bulkFor(id: number): BulkFrames | undefined {
@@ -115,10 +146,11 @@ export class BulkFrames {
   private runWorker(url: string, metas: InstanceMeta[]): Promise<boolean> {
     let w: Worker;
     try {
-      w = new Worker(new URL('./bulkworker.ts', import.meta.url), { type: 'module' });
+      w = spare ?? newWorker();
     } catch {
       return Promise.resolve(false);
     }
+    spare = null;
     this.worker = w;
     const params: Record<number, BulkParams> = {};
     for (const m of metas) {
@@ -130,6 +162,8 @@ export class BulkFrames {
         w.terminate();
         if (this.worker === w) this.worker = null;
         this.ctl.signal.removeEventListener('abort', aborted);
+        // The next stream's worker, once this one's volume has been drawn.
+        setTimeout(prewarmBulkWorker, 2000);
         resolve(ok);
       };
       const aborted = () => stop(true);

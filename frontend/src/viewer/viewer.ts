@@ -22,7 +22,7 @@ import { showView } from '../shell';
 import { alignCpuPixelCentres, ensureCornerstone, stackRenderMode, useStackRendering } from './cs';
 import { describeRenderMode } from './rendermode';
 import { loaderStats, Prefetcher } from './loader';
-import { BulkFrames } from './bulk';
+import { BulkFrames, prewarmBulkWorker } from './bulk';
 import { cachedMeta, ensureMetas, ensureSeriesMetas, fileWindows, imageIdFor, metaForImageId, parseImageId, spacingOf } from './meta';
 import { createOverlay, updateOverlay, type OverlayDom } from './overlay';
 import { Measurements } from './measurements';
@@ -655,6 +655,7 @@ export class Viewer {
     } catch (e) {
       console.warn('viewer warm-up failed', e);
     }
+    prewarmBulkWorker();
   }
 
   private isVisible(): boolean {
