@@ -203,31 +203,29 @@ func (s *Store) stopSlots() { s.slots.end(s.discardSlot) }
 // sealed (see above), and Commit needs one sync; with fsync off, nothing
 // is synced and a temp file linked at Commit costs less than a slot.
 func (s *Store) NewPart10(m dcm.MetaInfo) (*Incoming, error) {
-	if !s.sync.Load() {
-		in, err := s.NewIncoming()
+	var in *Incoming
+	if s.sync.Load() {
+		sl, err := s.takeSlot()
 		if err != nil {
 			return nil, err
 		}
-		if _, err := in.Write(dcm.AppendMeta(nil, m)); err != nil {
-			in.Abort()
+		in = s.incoming(sl.f, "")
+		in.slot = sl
+		m.PrivateCreatorUID, m.PrivateInformation = sealCreatorUID, make([]byte, sealSize)
+	} else {
+		var err error
+		if in, err = s.NewIncoming(); err != nil {
 			return nil, err
 		}
-		in.HashFromHere()
-		return in, nil
 	}
-	sl, err := s.takeSlot()
-	if err != nil {
-		return nil, err
-	}
-	in := s.incoming(sl.f, "")
-	in.slot = sl
-	m.PrivateCreatorUID, m.PrivateInformation = sealCreatorUID, make([]byte, sealSize)
 	head := dcm.AppendMeta(nil, m)
 	if _, err := in.Write(head); err != nil {
 		in.Abort()
 		return nil, err
 	}
-	in.sealAt = int64(len(head) - sealSize)
+	if in.slot != nil {
+		in.sealAt = int64(len(head) - sealSize)
+	}
 	in.HashFromHere()
 	return in, nil
 }

@@ -789,25 +789,24 @@ func (s *Store) reconcile() error {
 }
 
 func (s *Store) reindexFile(p string) error {
-	fi, err := os.Stat(p)
-	if err != nil {
-		return err
-	}
-	f, err := dcm.ParseFile(p, dcm.Options{MaxInline: 64 << 10})
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	info, err := extract(f, s.text)
-	if err != nil {
-		return err
-	}
 	raw, err := os.Open(p)
 	if err != nil {
 		return err
 	}
-	sealed := checkSeal(f.Meta, raw, fi.Size())
-	raw.Close()
+	defer raw.Close()
+	fi, err := raw.Stat()
+	if err != nil {
+		return err
+	}
+	f, err := dcm.Parse(raw, fi.Size(), dcm.Options{MaxInline: 64 << 10})
+	if err != nil {
+		return err
+	}
+	info, err := extract(f, s.text)
+	if err != nil {
+		return err
+	}
+	sealed := checkSeal(f.Meta, raw, fi.Size()) // the file as stored, not inflated
 	if sealed == sealBroken {
 		return errIncomplete
 	}
