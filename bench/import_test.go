@@ -38,7 +38,7 @@ func BenchmarkImport1000CT(b *testing.B) {
 	files, total := dirBytes(b, src)
 	b.Run("lightbox", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			st, err := store.Open(b.TempDir(), store.Options{Fsync: true})
+			st, err := store.Open(tempDir(b), store.Options{Fsync: true})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -54,7 +54,7 @@ func BenchmarkImport1000CT(b *testing.B) {
 	})
 	b.Run("cp-r", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			dst := filepath.Join(b.TempDir(), "copy")
+			dst := filepath.Join(tempDir(b), "copy")
 			t0 := time.Now()
 			if out, err := exec.Command("cp", "-r", src, dst).CombinedOutput(); err != nil {
 				b.Fatalf("cp: %v %s", err, out)

@@ -77,7 +77,8 @@ const retrieveRounds = 3
 
 // retriever retrieves the study once, checks that all of it arrived, and
 // returns the wall time and the CPU time of the receiving side (Lightbox:
-// this process; DCMTK: its processes). It removes what it received.
+// this process; DCMTK: its processes). What it received stays until the
+// run ends (see tempDir).
 type retriever func(b *testing.B) (wall, cpu time.Duration)
 
 // measureRetrieve reports the median round's wall seconds, images and MB
@@ -112,15 +113,6 @@ func measureRetrieve(b *testing.B, o *orthanc, n int, bytes int64, run, ref retr
 	b.ReportMetric(0, "ns/op")
 }
 
-// tempDir is a fresh folder under the benchmark's temporary folder.
-func tempDir(b *testing.B) string {
-	d, err := os.MkdirTemp(b.TempDir(), "r")
-	if err != nil {
-		b.Fatal(err)
-	}
-	return d
-}
-
 // BenchmarkRetrieve1000CT retrieves the 1000-image 512x512 CT study from
 // Orthanc (loaded once per run through its REST API) by C-GET and by C-MOVE:
 // DCMTK (getscu into a folder; movescu with storescp writing files, no
@@ -149,13 +141,12 @@ func BenchmarkRetrieve1000CT(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		return st, func() { st.Close(); os.RemoveAll(dir) }
+		return st, func() { st.Close() }
 	}
 	name := map[bool]string{true: "lightbox", false: "lightbox-nofsync"}
 
 	getscu := func(b *testing.B) (time.Duration, time.Duration) {
 		dir := tempDir(b)
-		defer os.RemoveAll(dir)
 		t0 := time.Now()
 		cpu := runDCMTK(b, "getscu", append(append([]string{"-aet", "GETSCU", "-od", dir}, keys...), peer, port)...)
 		d := time.Since(t0)
@@ -186,7 +177,6 @@ func BenchmarkRetrieve1000CT(b *testing.B) {
 	}
 	movescu := func(b *testing.B) (time.Duration, time.Duration) {
 		dir := tempDir(b)
-		defer os.RemoveAll(dir)
 		scp := dcmtkCmd("storescp", "-aet", "BENCHSCP", "-od", dir, strconv.Itoa(netStorescpPort))
 		if err := scp.Start(); err != nil {
 			b.Fatal(err)

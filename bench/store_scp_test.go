@@ -89,7 +89,7 @@ func waitPort(b *testing.B, port int) {
 func startLightboxSCP(b *testing.B, port int, fsync bool) *store.Store {
 	b.Helper()
 	runtime.GC() // not the garbage of what ran before
-	st, err := store.Open(b.TempDir(), store.Options{Fsync: fsync})
+	st, err := store.Open(tempDir(b), store.Options{Fsync: fsync})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -181,7 +181,7 @@ func BenchmarkReceive1000CT(b *testing.B) {
 		}
 		b.Run(fmt.Sprintf("storescp-files/assoc=%d", par), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				dir := b.TempDir()
+				dir := tempDir(b)
 				startStorescp(b, benchStorescpPort+10*i, "-od", dir)
 				d := storescuParallel(b, files, par, "STORESCP", benchStorescpPort+10*i)
 				if n := countFiles(dir); n != len(files) {
@@ -221,7 +221,7 @@ func BenchmarkReceive1000CT(b *testing.B) {
 // each synced (fdatasync) before the next: what the disk allows a receiver
 // that answers only once an object is durable, with no network at all.
 func syncFloor(b *testing.B, files []string) time.Duration {
-	dir := b.TempDir()
+	dir := tempDir(b)
 	var buf bytes.Buffer
 	t0 := time.Now()
 	for k, f := range files {

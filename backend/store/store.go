@@ -182,10 +182,8 @@ func (s *Store) SetFsync(on bool) { s.sync.Store(on) }
 
 // Open opens (creating if needed) the store in dir.
 func Open(dir string, opt Options) (*Store, error) {
-	for _, d := range []string{dir, filepath.Join(dir, "objects"), filepath.Join(dir, "tmp")} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, err
-		}
+	if err := makeTree(dir); err != nil {
+		return nil, err
 	}
 	dsn := "file:" + filepath.Join(dir, "index.db") + "?_journal_mode=WAL&_busy_timeout=10000&_synchronous=NORMAL&_foreign_keys=on&_txlock=immediate"
 	db, err := gorm.Open(sqlite.Open(dsn), &gorm.Config{Logger: logger.Discard, SkipDefaultTransaction: true, PrepareStmt: true})
