@@ -283,25 +283,14 @@ func (a *App) runRetrieve(ctx context.Context, j *job, n nodes.Node, req Retriev
 	return nil
 }
 
-// sopClassesOf asks the node (image level) which storage classes the study
-// holds, so that C-GET proposes exactly those; nil on any failure.
+// sopClassesOf asks the node which storage classes the study holds (see
+// qr.StorageClasses), so that C-GET proposes exactly those; nil on any
+// failure (Get then proposes its default set).
 func (a *App) sopClassesOf(ctx context.Context, t qr.Target, req RetrieveRequest) []string {
-	keys := map[string]string{"StudyInstanceUID": req.StudyUID}
-	if req.SeriesUID != "" {
-		keys["SeriesInstanceUID"] = req.SeriesUID
-	}
-	seen := map[string]bool{}
-	var out []string
 	qctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	_, err := qr.Find(qctx, t, qr.Query{Level: qr.Image, Keys: keys}, 100000, func(m qr.Match) error {
-		if c := m["SOPClassUID"]; c != "" && !seen[c] {
-			seen[c] = true
-			out = append(out, c)
-		}
-		return nil
-	})
-	if err != nil || len(out) == 0 {
+	out, err := qr.StorageClasses(qctx, t, qr.RetrieveRequest{StudyUID: req.StudyUID, SeriesUID: req.SeriesUID})
+	if err != nil {
 		return nil
 	}
 	return out

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"lightbox/backend/store"
 )
 
@@ -118,7 +120,16 @@ func TestMain(m *testing.M) {
 // inodes freed in the last minutes one by one each time it creates a file
 // in their group, so removing one contender's 1000 files before the next
 // contender runs would tax the next one, whoever it is.
+//
+// Before the folder is made, what the previous contenders wrote is flushed
+// to the disk (syncfs, not timed): kept files would otherwise be written
+// back while the next contender runs, competing with its own writes and
+// syncs.
 func tempDir(tb testing.TB) string {
+	if f, err := os.Open(runRoot); err == nil {
+		unix.Syncfs(int(f.Fd()))
+		f.Close()
+	}
 	d, err := os.MkdirTemp(runRoot, "r")
 	if err != nil {
 		tb.Fatal(err)

@@ -161,7 +161,13 @@ func BenchmarkRetrieve1000CT(b *testing.B) {
 			defer done()
 			scp := storage.NewSCP(st, nil, nil)
 			cpu0, t0 := selfCPU(), time.Now()
-			res, err := qr.Get(ctx, target, qr.RetrieveRequest{StudyUID: ctStudyUID}, []string{ctImageStorage}, scp, nil, nil)
+			// as the app does: ask which classes to propose, then C-GET
+			r := qr.RetrieveRequest{StudyUID: ctStudyUID}
+			classes, err := qr.StorageClasses(ctx, target, r)
+			if err != nil || !slices.Equal(classes, []string{ctImageStorage}) {
+				b.Fatalf("storage classes %q, %v", classes, err)
+			}
+			res, err := qr.Get(ctx, target, r, classes, scp, nil, nil)
 			if err == nil {
 				err = st.Flush(ctx) // the index rows too
 			}

@@ -357,6 +357,50 @@ var DefaultStorageClasses = []string{
 	"1.2.840.10008.5.1.4.1.1.104.1", "1.2.840.10008.5.1.4.1.1.66", "1.2.840.10008.5.1.4.1.1.77.1.4", "1.2.840.10008.5.1.4.1.1.13.1.3",
 }
 
+// StorageClasses asks t which storage SOP classes r would retrieve, so
+// that Get can propose exactly those: for a whole study, SOP Classes in
+// Study (0008,0062) at study level, one answer (Orthanc: 15 ms for a
+// 1000-image study); where that is not answered, or for a series or
+// images, the SOP Class UID of each instance at image level (Orthanc:
+// 0.3-0.45 s for the same study). Nil when neither answers.
+func StorageClasses(ctx context.Context, t Target, r RetrieveRequest) ([]string, error) {
+	seen := map[string]bool{}
+	var out []string
+	add := func(uid string) {
+		if uid = strings.TrimSpace(uid); uid != "" && !seen[uid] {
+			seen[uid] = true
+			out = append(out, uid)
+		}
+	}
+	if r.level() == Study {
+		_, err := Find(ctx, t, Query{Level: Study, Keys: map[string]string{"StudyInstanceUID": r.StudyUID, "SOPClassesInStudy": ""}}, 1,
+			func(m Match) error {
+				for _, uid := range strings.Split(m["SOPClassesInStudy"], `\`) {
+					add(uid)
+				}
+				return nil
+			})
+		if err != nil {
+			return nil, err
+		}
+		if len(out) > 0 {
+			return out, nil
+		}
+	}
+	keys := map[string]string{"StudyInstanceUID": r.StudyUID}
+	if r.SeriesUID != "" {
+		keys["SeriesInstanceUID"] = r.SeriesUID
+	}
+	if len(r.SOPUIDs) > 0 {
+		keys["SOPInstanceUID"] = strings.Join(r.SOPUIDs, `\`)
+	}
+	_, err := Find(ctx, t, Query{Level: Image, Keys: keys}, 100000, func(m Match) error {
+		add(m["SOPClassUID"])
+		return nil
+	})
+	return out, err
+}
+
 // Get retrieves on the same association: storage sub-operations are served
 // by store (the Storage SCP handler). sopClasses are the storage classes to
 // offer the SCP role for (at most 127; nil = DefaultStorageClasses).

@@ -109,6 +109,15 @@ func TestAgainstOrthanc(t *testing.T) {
 	if len(images) != 20 || images[0]["SOPClassUID"] != "1.2.840.10008.5.1.4.1.1.2" {
 		t.Fatalf("images: %d", len(images))
 	}
+	// The storage classes to propose for C-GET: SOP Classes in Study
+	// for a study, the instances' classes for a series.
+	for _, r := range []RetrieveRequest{{StudyUID: ct}, {StudyUID: ct, SeriesUID: series[0]["SeriesInstanceUID"]}} {
+		classes, err := StorageClasses(context.Background(), tg, r)
+		if err != nil || len(classes) != 1 || classes[0] != "1.2.840.10008.5.1.4.1.1.2" {
+			t.Errorf("storage classes of %+v: %q, %v", r, classes, err)
+		}
+	}
+
 	// A result limit cancels the query.
 	var n int
 	res, err := Find(context.Background(), tg, Query{Level: Image, Keys: map[string]string{"StudyInstanceUID": ct, "SeriesInstanceUID": series[0]["SeriesInstanceUID"]}},
@@ -327,6 +336,13 @@ func TestJapaneseThroughDcmqrscp(t *testing.T) {
 		if !got[want[f]] {
 			t.Errorf("%s: %q not among %v", f, want[f], got)
 		}
+	}
+	// dcmqrscp answers neither SOP Classes in Study nor the instances'
+	// SOP Class UID: no classes and no error (Get then proposes its
+	// default set).
+	classes, err := StorageClasses(context.Background(), tg, RetrieveRequest{StudyUID: ms[0]["StudyInstanceUID"]})
+	if err != nil || len(classes) != 0 {
+		t.Errorf("storage classes from dcmqrscp: %q, %v", classes, err)
 	}
 	// dcmqrscp answers a move to an AE title missing from its HostTable with 0xA801.
 	res, err := Move(context.Background(), tg, RetrieveRequest{StudyUID: ms[0]["StudyInstanceUID"]}, "NOBODY", nil, nil)
