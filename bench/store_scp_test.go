@@ -126,13 +126,17 @@ func countFiles(dir string) int {
 // fsync), storescp --ignore (network only) and Orthanc, in one run. With
 // one association, sync-floor is what the disk allows a receiver that
 // syncs each object before answering: the same files written and synced
-// one by one, with no network at all.
+// one by one, with no network at all, and durable-bound adds it to
+// storescp --ignore's time: the least time any receiver that answers once
+// each object is durable can take with one association on this machine.
 // cpu-ms/img is the receiving process's CPU per image.
 //
 //	go test -run '^$' -bench Receive1000CT -benchtime 1x ./bench/
 func BenchmarkReceive1000CT(b *testing.B) {
 	files, total := dirBytes(b, ctSeries(b, 1000))
 	warmCache(b, files)
+	// last time of each contender with one association (durable-bound)
+	took := map[string]time.Duration{}
 	for _, par := range []int{1, 4} {
 		for _, fsync := range []bool{true, false} {
 			name := "lightbox"
@@ -165,6 +169,7 @@ func BenchmarkReceive1000CT(b *testing.B) {
 						b.Fatalf("%d indexed of %d", n, len(files))
 					}
 					report(b, len(files), total, d)
+					took[name] = d
 				}
 			})
 		}
@@ -175,7 +180,9 @@ func BenchmarkReceive1000CT(b *testing.B) {
 			// as one association sends them, without any network.
 			b.Run("sync-floor/assoc=1", func(b *testing.B) {
 				for i := 0; i < b.N; i++ {
-					report(b, len(files), total, syncFloor(b, files))
+					d := syncFloor(b, files)
+					report(b, len(files), total, d)
+					took["sync-floor"] = d
 				}
 			})
 		}
@@ -188,6 +195,7 @@ func BenchmarkReceive1000CT(b *testing.B) {
 					b.Fatalf("storescp wrote %d of %d", n, len(files))
 				}
 				report(b, len(files), total, d)
+				took["storescp-files"] = d
 			}
 		})
 		b.Run(fmt.Sprintf("storescp-ignore/assoc=%d", par), func(b *testing.B) {
@@ -195,8 +203,30 @@ func BenchmarkReceive1000CT(b *testing.B) {
 				startStorescp(b, benchStorescpPort+1+10*i, "--ignore")
 				d := storescuParallel(b, files, par, "STORESCP", benchStorescpPort+1+10*i)
 				report(b, len(files), total, d)
+				took["storescp-ignore"] = d
 			}
 		})
+		if par == 1 {
+			// With one association the sender waits for each response, so
+			// a receiver that answers only once the object is durable
+			// cannot take less than the network alone (storescp --ignore)
+			// plus the disk's syncs (sync-floor): that sum is the best any
+			// such receiver can do on this machine, whatever its code.
+			// Reported: its rate, its ratio to storescp writing files
+			// without syncing (x_storescp), and Lightbox's rate as a
+			// fraction of it (lightbox_of_bound).
+			b.Run("durable-bound/assoc=1", func(b *testing.B) {
+				bound := took["storescp-ignore"] + took["sync-floor"]
+				if took["storescp-ignore"] == 0 || took["sync-floor"] == 0 || took["storescp-files"] == 0 {
+					b.Skip("needs the sync-floor, storescp-files and storescp-ignore results of this run (-bench Receive1000CT)")
+				}
+				report(b, len(files), total, bound)
+				b.ReportMetric(took["storescp-files"].Seconds()/bound.Seconds(), "x_storescp")
+				if lb := took["lightbox"]; lb > 0 {
+					b.ReportMetric(bound.Seconds()/lb.Seconds(), "lightbox_of_bound")
+				}
+			})
+		}
 		b.Run(fmt.Sprintf("orthanc/assoc=%d", par), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				o := startOrthanc(b, benchOrthancHTTP, benchOrthancDICOM, "BENCH", 12244)
