@@ -155,6 +155,17 @@ func (a *App) associationEvent(e ul.AssociationEvent) {
 	}
 	a.log.Debug("dicom: association", "kind", ev.Kind, "calling", ev.CallingAE, "remote", ev.Remote)
 	a.emit("association", ev)
+	// Associations refused before the services ran are listed in the
+	// Incoming panel too (who tried, and why it failed); a connection
+	// closed before it sent anything (a port check) is not.
+	switch {
+	case e.Kind == ul.EventRejected, e.Kind == ul.EventFailed && (e.CallingAE != "" || !errors.Is(e.Err, ul.ErrConnectionClosed)):
+		host := e.Remote
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		a.activity().Refused(ev.Kind, e.CallingAE, e.CalledAE, host, ev.Reason, e.Start, e.End)
+	}
 }
 
 // EchoResult answers Echo.

@@ -32,6 +32,18 @@ func sendPort(t *testing.T) int {
 	return 0
 }
 
+// openOnPort opens an app in a fresh data directory whose DICOM port is
+// free (the listener starts with StartDICOM); it shuts down at cleanup.
+func openOnPort(t *testing.T) (*App, int) {
+	port := sendPort(t)
+	a, err := Open(Config{DataDir: t.TempDir(), Mode: "web", Port: port})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { Shutdown(a) })
+	return a, port
+}
+
 func ctFiles(t *testing.T, n int) []string {
 	var out []string
 	for _, r := range testcorpus.Manifest(t) {
@@ -46,12 +58,7 @@ func ctFiles(t *testing.T, n int) []string {
 // to a peer that aborts at its 4th C-STORE stops with what is left, and
 // RetrySend sends only that.
 func TestReceiveThenSendWithRetry(t *testing.T) {
-	port := sendPort(t)
-	a, err := Open(Config{DataDir: t.TempDir(), Mode: "web", Port: port})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer Shutdown(a)
+	a, port := openOnPort(t)
 	var events atomic.Int64
 	SetEmitter(a, EmitterFunc(func(name string, data any) {
 		if name == "incoming" {

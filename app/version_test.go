@@ -14,12 +14,7 @@ import (
 
 // Version says where the DICOM listener is bound, or why it is not.
 func TestVersionReportsListener(t *testing.T) {
-	port := sendPort(t)
-	a, err := Open(Config{DataDir: t.TempDir(), Mode: "web", Port: port})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer Shutdown(a)
+	a, port := openOnPort(t)
 	if v := a.Version(); v.DICOMPort != 0 || v.ListenerError == "" {
 		t.Errorf("before StartDICOM: %+v", v)
 	}

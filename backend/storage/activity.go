@@ -17,7 +17,7 @@ type AssociationActivity struct {
 	CallingAE string     `json:"callingAE"`
 	CalledAE  string     `json:"calledAE"`
 	Host      string     `json:"host"`
-	State     string     `json:"state"` // active, ended, aborted; "receiving" when seen without Track
+	State     string     `json:"state"` // active, ended, aborted, rejected, failed (see Refused); "receiving" when seen without Track
 	StartedAt time.Time  `json:"startedAt"`
 	EndedAt   *time.Time `json:"endedAt,omitempty"`
 	Instances int        `json:"instances"` // stored (incl. duplicates)
@@ -127,6 +127,24 @@ func (t *Activity) end(id uint64, err error) {
 	t.rates(v)
 	c := t.copyOf(v)
 	delete(t.last, id)
+	t.mu.Unlock()
+	t.notify(c)
+}
+
+// Refused records an association that never reached the handler: state
+// "rejected" (the listener sent A-ASSOCIATE-RJ) or "failed" (the
+// connection ended before the association was accepted), with reason in
+// words. It joins the same list, with an ID of the same sequence, as the
+// associations Track sees, so the Incoming panel lists both alike.
+func (t *Activity) Refused(state, callingAE, calledAE, host, reason string, start, end time.Time) {
+	t.mu.Lock()
+	t.seq++
+	start, end = start.UTC(), end.UTC()
+	v := &AssociationActivity{ID: t.seq, CallingAE: callingAE, CalledAE: calledAE, Host: host, State: state,
+		StartedAt: start, EndedAt: &end, LastError: reason, Errors: []string{}}
+	t.m[v.ID] = v
+	t.prune()
+	c := t.copyOf(v)
 	t.mu.Unlock()
 	t.notify(c)
 }

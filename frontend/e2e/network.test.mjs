@@ -370,6 +370,11 @@ test('retrieve by C-MOVE arrives on our listener and shows in Incoming', async (
   const inRow = page.locator('.incoming-table tbody tr').filter({ hasText: 'ORTHANC' }).first();
   await inRow.waitFor({ timeout: 10000 });
   assert.equal((await inRow.locator('td').nth(4).textContent()).trim(), String(files.length));
+  // an association the listener refuses is listed too, with the reason
+  assert.throws(() => execFileSync('echoscu', ['-aet', 'STRANGER', '-aec', 'NOTLIGHTBOX', '127.0.0.1', String(settings.port)], { stdio: 'pipe' }));
+  const rjRow = page.locator('.incoming-table tbody tr[data-state="rejected"]').filter({ hasText: 'STRANGER' }).first();
+  await rjRow.waitFor({ timeout: 10000 });
+  assert.match(await rjRow.textContent(), /rejected.*called AE title not recognised/);
   await shot('incoming.png');
 });
 

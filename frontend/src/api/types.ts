@@ -310,7 +310,8 @@ export interface AssociationActivity {
   callingAE: string;
   calledAE: string;
   host: string;
-  state: 'active' | 'ended' | 'aborted';
+  /** rejected: A-ASSOCIATE-RJ sent; failed: the connection ended before the association was accepted. */
+  state: 'active' | 'ended' | 'aborted' | 'rejected' | 'failed' | 'receiving';
   startedAt: string;
   endedAt?: string;
   instances: number;

@@ -1,9 +1,10 @@
 // The Incoming view (#/incoming): every association of the DICOM listener,
-// newest first: calling AE, host, instances stored, rate, failures. Filled
-// from Incoming() and kept live by `incoming` events (per-association
-// activity) and `association` events (accepted/rejected/ended).
+// newest first: calling AE, host, instances stored, rate, failures, and
+// the associations refused before any service ran (rejected, or failed
+// during negotiation, with the reason). Filled from Incoming() and kept
+// live by `incoming` events.
 
-import { on, onReconnect, type AssociationActivity, type AssociationEvent } from '../api/api';
+import { on, onReconnect, type AssociationActivity } from '../api/api';
 import { net } from '../api/network';
 import { registerView } from '../shell';
 import { errorText, h } from '../ui/dom';
@@ -11,14 +12,8 @@ import { bytes, rate } from '../ui/format';
 
 const KEEP = 200;
 
-interface Entry {
-  a: AssociationActivity;
-  /** From `association` events when no activity came (e.g. rejected). */
-  note: string;
-}
-
 export function initIncomingView(): void {
-  const entries = new Map<number, Entry>();
+  const entries = new Map<number, AssociationActivity>();
   const tbody = h('tbody');
   const table = h(
     'table',
@@ -32,11 +27,10 @@ export function initIncomingView(): void {
   let visible = false;
 
   function upsert(a: AssociationActivity): void {
-    const old = entries.get(a.id);
-    entries.set(a.id, { a, note: old?.note ?? '' });
+    entries.set(a.id, a);
     if (entries.size > KEEP) {
-      const oldest = [...entries.values()].sort((x, y) => x.a.startedAt.localeCompare(y.a.startedAt))[0];
-      entries.delete(oldest.a.id);
+      const oldest = [...entries.values()].sort((x, y) => x.startedAt.localeCompare(y.startedAt))[0];
+      entries.delete(oldest.id);
     }
     schedule();
   }
@@ -53,20 +47,23 @@ export function initIncomingView(): void {
 
   function render(): void {
     dirty = false;
-    const list = [...entries.values()].sort((x, y) => y.a.startedAt.localeCompare(x.a.startedAt));
+    const list = [...entries.values()].sort((x, y) => y.startedAt.localeCompare(x.startedAt));
     empty.hidden = list.length > 0;
     table.hidden = list.length === 0;
     tbody.replaceChildren(
-      ...list.map(({ a, note }) => {
+      ...list.map((a) => {
         const errs = a.errors ?? [];
-        const state = a.state === 'active' ? 'busy' : a.state === 'aborted' || a.failed > 0 || note ? 'bad' : 'ok';
+        const refused = a.state === 'rejected' || a.state === 'failed';
+        const state = a.state === 'active' ? 'busy' : a.state === 'aborted' || refused || a.failed > 0 ? 'bad' : 'ok';
+        // what went wrong, in a word: the failures, or how the association ended
+        const note = a.failed > 0 ? `${a.failed} failed` : refused || a.state === 'aborted' ? a.state : '';
         const when = new Date(a.startedAt);
         const errCell =
-          errs.length > 0 || a.failed > 0 || a.lastError || note
+          errs.length > 0 || a.lastError || note
             ? h(
                 'details',
-                { class: 'err-details' },
-                h('summary', { class: 'error-text' }, note || `${a.failed} failed`),
+                { class: 'err-details', attrs: refused ? { open: '' } : undefined },
+                h('summary', { class: 'error-text' }, note || 'errors'),
                 ...[...(a.lastError ? [a.lastError] : []), ...errs.filter((e) => e !== a.lastError)].map((e) => h('div', { class: 'err-meaning' }, e)),
               )
             : h('span', { class: 'muted' }, '—');
@@ -98,18 +95,6 @@ export function initIncomingView(): void {
 
   on('incoming', (a) => {
     if (a && typeof a.id === 'number') upsert(a);
-  });
-  on('association', (ev: AssociationEvent) => {
-    if (!ev || (ev.kind !== 'rejected' && ev.kind !== 'failed')) return;
-    // a refused association never reaches the Storage SCP: list it from here
-    const key = -ev.id; // the listener's ids and the tracker's ids are separate sequences
-    const old = entries.get(key);
-    const a: AssociationActivity = old?.a ?? {
-      id: key, callingAE: ev.callingAE, calledAE: ev.calledAE, host: ev.host, state: 'aborted', startedAt: ev.startedAt,
-      instances: 0, failed: 0, bytes: 0, rate: 0, mbps: 0, errors: [],
-    };
-    entries.set(key, { a, note: `${ev.kind}${ev.reason ? `: ${ev.reason}` : ''}` });
-    schedule();
   });
   onReconnect(() => void load());
 
