@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -44,7 +45,7 @@ type AssociationEvent struct {
 // policy builds the SCP policy from the settings and the registered services.
 func (a *App) policy(s Settings, syntaxes map[string]ul.SyntaxPolicy) ul.Policy {
 	return ul.Policy{AETitle: s.AETitle, MaxAssociations: s.MaxAssociations, Syntaxes: syntaxes,
-		CallingAEs: a.allowedCallingAEs(s)}
+		CallingAEs: a.allowedCallingAEs(s), CheckUserIdentity: identityCheck(s, a.store.Setting(passwordHashKey))}
 }
 
 // allowedCallingAEs is the allow-list when "only known AEs" is on.
@@ -145,6 +146,10 @@ func (a *App) associationEvent(e ul.AssociationEvent) {
 		ev.Kind = "accepted"
 	case ul.EventRejected:
 		ev.Kind = "rejected"
+		if strings.Contains(ev.Reason, "service-provider (ACSE)") && a.GetSettings().RequireUserIdentity {
+			// the listener rejects so only for the user identity check
+			ev.Reason += ": no user identity, or not the one this listener requires (Settings, Sender identity)"
+		}
 	case ul.EventEnded:
 		ev.Kind = "ended"
 	default:

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -20,7 +21,18 @@ type Settings struct {
 	// PreferUncompressed: the Storage SCP picks an uncompressed transfer
 	// syntax when the sender offers one (default: keep the sender's own).
 	PreferUncompressed bool `json:"preferUncompressed"`
+	// RequireUserIdentity: senders must identify themselves as UserName
+	// (and with the password, once one is set); see identity.go.
+	RequireUserIdentity bool   `json:"requireUserIdentity"`
+	UserName            string `json:"userName"`
+	// Password is write-only: SaveSettings stores a new one when it is
+	// not empty (and keeps the old one when it is); GetSettings returns "".
+	Password    string `json:"password"`
+	PasswordSet bool   `json:"passwordSet"` // a password is stored
 }
+
+// passwordHashKey is the setting that holds the hashed password.
+const passwordHashKey = "passwordHash"
 
 // DefaultSettings are used for anything never set.
 func DefaultSettings() Settings {
@@ -45,6 +57,9 @@ func (a *App) loadSettings() Settings {
 	if v := st.Setting("fsync"); v != "" {
 		s.Fsync = v == "true"
 	}
+	s.RequireUserIdentity = st.Setting("requireUserIdentity") == "true"
+	s.UserName = st.Setting("userName")
+	s.PasswordSet = st.Setting(passwordHashKey) != ""
 	if a.cfg.AETitle != "" {
 		s.AETitle = a.cfg.AETitle
 	}
@@ -77,9 +92,21 @@ func (a *App) SaveSettings(s Settings) (Settings, error) {
 	if s.FallbackCharset != "" && !charset.Known(s.FallbackCharset) {
 		return Settings{}, fmt.Errorf("unknown character set %q", s.FallbackCharset)
 	}
+	if len(s.UserName) > 64 || strings.ContainsFunc(s.UserName, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return Settings{}, errors.New("the user name has at most 64 characters, none of them control characters")
+	}
+	if s.RequireUserIdentity && s.UserName == "" {
+		return Settings{}, errors.New("senders must identify themselves, but no user name is set")
+	}
 	kv := map[string]string{"aeTitle": s.AETitle, "port": strconv.Itoa(s.Port), "maxAssociations": strconv.Itoa(s.MaxAssociations),
 		"allowOnlyKnownAEs": strconv.FormatBool(s.AllowOnlyKnownAEs), "fallbackCharset": s.FallbackCharset, "fsync": strconv.FormatBool(s.Fsync),
-		"preferUncompressed": strconv.FormatBool(s.PreferUncompressed)}
+		"preferUncompressed": strconv.FormatBool(s.PreferUncompressed), "requireUserIdentity": strconv.FormatBool(s.RequireUserIdentity),
+		"userName": s.UserName}
+	if s.Password != "" {
+		kv[passwordHashKey] = hashPassword(s.Password)
+	}
+	s.Password = ""
+	s.PasswordSet = kv[passwordHashKey] != "" || a.store.Setting(passwordHashKey) != ""
 	for k, v := range kv {
 		if err := a.store.SetSetting(k, v); err != nil {
 			return Settings{}, err

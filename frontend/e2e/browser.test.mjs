@@ -430,6 +430,24 @@ test('settings: loaded from the server, validated, saved', async () => {
   assert.equal(saved.aeTitle, 'LB_E2E');
   assert.equal(saved.maxAssociations, 7);
   assert.equal(saved.port, original.port);
+
+  // senders must identify themselves: a user name is required, the password is write-only
+  assert.ok(await page.isDisabled('#s-userName'), 'user name disabled while identity is not required');
+  await page.check('#s-requireUserIdentity');
+  assert.ok(await save.isDisabled(), 'Save is disabled without a user name');
+  assert.match(await page.locator('.settings-form .error-text').innerText(), /user name is needed/);
+  await page.fill('#s-userName', 'radiology');
+  await page.fill('#s-password', 'e2e secret');
+  await save.click();
+  await page.waitForFunction(() => document.querySelector('.settings-form button[type="submit"]').disabled, null, { timeout: 5000 });
+  const withUser = await call('GetSettings');
+  assert.equal(withUser.requireUserIdentity, true);
+  assert.equal(withUser.userName, 'radiology');
+  assert.equal(withUser.passwordSet, true);
+  assert.equal(withUser.password, '');
+  assert.equal(await page.inputValue('#s-password'), '');
+  assert.match(await page.getAttribute('#s-password', 'placeholder'), /^set/);
+  await page.screenshot({ path: path.join(outDir(), 'settings-identity.png') });
   await call('SaveSettings', original);
   await page.keyboard.press('Alt+s');
   assert.deepEqual(pageErrors, []);

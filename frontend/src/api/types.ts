@@ -124,6 +124,13 @@ export interface Settings {
   fallbackCharset: string;
   fsync: boolean;
   preferUncompressed: boolean;
+  /** Senders must identify themselves as userName (and with the password, once one is set). */
+  requireUserIdentity: boolean;
+  userName: string;
+  /** Write-only: a new password to store ("" keeps the stored one); always "" when read. */
+  password: string;
+  /** A password is stored. */
+  passwordSet: boolean;
 }
 
 /** Result of POST /files/upload for one file (UploadResult on the Go side). */

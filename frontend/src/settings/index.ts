@@ -1,5 +1,6 @@
-// Settings view: the local DICOM AE (title, port, associations, allow-list),
-// the fallback character set and fsync. GetSettings/SaveSettings.
+// Settings view: the local DICOM AE (title, port, associations, allow-list,
+// user identity of senders), the fallback character set and fsync.
+// GetSettings/SaveSettings.
 
 import { api, type CharsetInfo, type Settings, type VersionInfo } from '../api/api';
 import { registerView } from '../shell';
@@ -67,6 +68,9 @@ export function initSettingsView(): void {
   fillCharsetSelect(charset, [{ value: '', label: NO_FALLBACK }], (c) => c.term !== 'ISO_IR 6');
   const fsync = h('input', { id: 's-fsync', type: 'checkbox' });
   const uncompressed = h('input', { id: 's-preferUncompressed', type: 'checkbox' });
+  const requireUser = h('input', { id: 's-requireUserIdentity', type: 'checkbox' });
+  const userName = input('s-userName', 'text', { maxlength: '64' });
+  const password = input('s-password', 'password', { autocomplete: 'new-password' });
   const problems = h('div', { class: 'error-text', role: 'alert' });
   const save = h('button', { type: 'submit', class: 'btn btn-primary', disabled: true }, 'Save');
   const revert = button('Revert', () => fill(loaded), '', 'Discard unsaved changes');
@@ -86,6 +90,13 @@ export function initSettingsView(): void {
     row('Max associations', maxAssoc, 'How many incoming associations may run at the same time.'),
     row('Prefer uncompressed', h('span', { class: 'check' }, uncompressed, h('label', { attrs: { for: 's-preferUncompressed' } }, 'Receive uncompressed when the sender offers it')), "Off: keep the sender's own compression and store it verbatim."),
     row('Only known AEs', h('span', { class: 'check' }, allow, h('label', { attrs: { for: 's-allowOnlyKnownAEs' } }, 'Accept associations only from nodes in the node list')), 'Off: any calling AE may send images.'),
+    row(
+      'Sender identity',
+      h('span', { class: 'check' }, requireUser, h('label', { attrs: { for: 's-requireUserIdentity' } }, 'Senders must identify themselves with the user name below')),
+      'DICOM user identity negotiation: the association request carries the user name, and the password once one is set (storescu --user NAME --password PASS). A PACS sending C-MOVE results must send them too.',
+    ),
+    row('User name', userName, 'What senders identify themselves as (up to 64 characters).'),
+    row('Password', password, 'Stored hashed and never shown. Leave empty to keep the current one.'),
     h('h2', null, 'Data'),
     row('Fallback character set', charset, 'Used to decode text in files without a Specific Character Set (0008,0005).'),
     row('Sync to disk', h('span', { class: 'check' }, fsync, h('label', { attrs: { for: 's-fsync' } }, 'fsync every received file before confirming it')), 'Safer against power loss; slower on some disks.'),
@@ -102,12 +113,23 @@ export function initSettingsView(): void {
       fallbackCharset: charset.value,
       fsync: fsync.checked,
       preferUncompressed: uncompressed.checked,
+      requireUserIdentity: requireUser.checked,
+      userName: userName.value,
+      password: password.value,
+      passwordSet: loaded?.passwordSet ?? false,
     };
   }
   function validate(): string[] {
-    return [aeTitleProblem(ae.value), intProblem(port.value, 1, 65535, 'The port'), intProblem(maxAssoc.value, 1, 256, 'Max associations')].filter(Boolean);
+    return [
+      aeTitleProblem(ae.value),
+      intProblem(port.value, 1, 65535, 'The port'),
+      intProblem(maxAssoc.value, 1, 256, 'Max associations'),
+      requireUser.checked && userName.value === '' ? 'A user name is needed when senders must identify themselves.' : '',
+      /[\x00-\x1f\x7f]/.test(userName.value) ? 'The user name cannot hold control characters.' : '',
+    ].filter(Boolean);
   }
   function update(): void {
+    userName.disabled = password.disabled = !requireUser.checked;
     const errs = validate();
     problems.replaceChildren(...errs.map((e) => h('div', null, e)));
     const dirty = loaded !== null && JSON.stringify(current()) !== JSON.stringify(loaded);
@@ -123,6 +145,10 @@ export function initSettingsView(): void {
     setSelectValue(charset, s.fallbackCharset);
     fsync.checked = s.fsync;
     uncompressed.checked = s.preferUncompressed;
+    requireUser.checked = s.requireUserIdentity;
+    userName.value = s.userName;
+    password.value = '';
+    password.placeholder = s.passwordSet ? 'set (leave empty to keep it)' : 'none: the user name alone';
     update();
   }
   form.addEventListener('input', update);
